@@ -1,0 +1,20 @@
+"""edit-plugin: EDIT (mistakE-Driven key reasonIng step distillaTion) for Axolotl.
+
+``import edit_plugin`` stays cheap: the Axolotl plugin class is imported only
+when ``edit_plugin.EditPlugin`` is first touched (importing Axolotl takes
+seconds).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["EditPlugin", "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "EditPlugin":
+        from edit_plugin.plugin import EditPlugin
+
+        return EditPlugin
+    raise AttributeError(f"module 'edit_plugin' has no attribute {name!r}")

@@ -1,0 +1,44 @@
+"""The one answer extractor: the text after the LAST "the answer is"."""
+
+from __future__ import annotations
+
+import re
+
+_ANSWER_RE = re.compile(r"the answer is\s*:?\s*", re.IGNORECASE)
+# A sentence ends at a period followed by whitespace or the end of the text;
+# a period inside a number ("3.5") or an option text is kept.
+_SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n")
+
+
+def extract_answer(text: str) -> str | None:
+    """Return the answer stated after the last "the answer is", or None.
+
+    ``"... So the answer is (B)."`` → ``"(B)"``; a text without the phrase
+    yields None (scored as wrong, never a crash).
+    """
+    if not text:
+        return None
+    matches = list(_ANSWER_RE.finditer(text))
+    if not matches:
+        return None
+    tail = text[matches[-1].end():]
+    end = _SENTENCE_END_RE.search(tail)
+    answer = (tail[: end.start()] if end else tail).strip()
+    return answer or None
+
+
+def normalize_answer(answer: str | None) -> str | None:
+    """Loose normal form for comparing answers: case, spaces, thousands
+    separators and surrounding punctuation do not matter."""
+    if answer is None:
+        return None
+    value = answer.strip().strip(".").strip()
+    value = re.sub(r"\s+", " ", value).lower()
+    if re.fullmatch(r"-?[\d,]+(\.\d+)?", value):
+        value = value.replace(",", "")
+    return value
+
+
+def is_correct(text: str, gold: str) -> bool:
+    """True when the answer extracted from ``text`` matches ``gold``."""
+    return normalize_answer(extract_answer(text)) == normalize_answer(gold)

@@ -1,0 +1,109 @@
+"""Axolotl dataset strategy that tokenizes dual-CoT records (framework glue).
+
+Rows that cannot teach anything (identical CoTs, CoT cut away by
+``sequence_len``, no key token left) are dropped, counted and logged; a run
+that drops everything fails with the reasons. Malformed records fail with an
+error that names the dataset, the line and the field.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from functools import partial
+
+from axolotl.prompt_tokenizers import DatasetWrappingStrategy
+
+from edit_plugin.dual_cot.tokenize import tokenize_dual, tokenize_sft
+from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, record_problem
+
+LOG = logging.getLogger("axolotl.edit_plugin.dual_cot")
+DROP_COLUMN = "edit_drop_reason"
+KRSL_COLUMNS = (
+    "input_ids", "attention_mask", "labels", "chosen_key_mask",
+    "rejected_input_ids", "rejected_attention_mask", "rejected_labels", "rejected_key_mask",
+)
+SFT_COLUMNS = ("input_ids", "attention_mask", "labels")
+
+
+def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source):
+    fields = REQUIRED_FIELDS if with_rejected else SFT_FIELDS
+    columns = KRSL_COLUMNS if with_rejected else SFT_COLUMNS
+    out = {name: [] for name in (*columns, DROP_COLUMN)}
+    for offset, index in enumerate(indices):
+        record = {name: batch[name][offset] for name in fields}
+        problem = record_problem(record, fields)
+        if problem:
+            # Row i of a JSON-lines file is line i + 1 when it has no blank lines.
+            raise DualCoTDataError(f"{source}, line {index + 1} (row {index}): {problem}")
+        if with_rejected:
+            row, reason = tokenize_dual(
+                tokenizer, record["prompt"], record["chosen"], record["rejected"], sequence_len
+            )
+        else:
+            row, reason = tokenize_sft(tokenizer, record["prompt"], record["chosen"], sequence_len)
+        for name in columns:
+            out[name].append(row[name] if row else [])
+        out[DROP_COLUMN].append(reason or "")
+    return out
+
+
+class DualCoTStrategy(DatasetWrappingStrategy):
+    """Tokenize prompt + chosen (SFT) or prompt + chosen / rejected (KRSL)."""
+
+    def __init__(self, tokenizer, sequence_len: int, with_rejected: bool, source: str):
+        self.tokenizer = tokenizer
+        self.sequence_len = sequence_len
+        self.with_rejected = with_rejected
+        self.source = source
+
+    def wrap_dataset(self, dataset, process_count=None, keep_in_memory=False, **kwargs):
+        fields = REQUIRED_FIELDS if self.with_rejected else SFT_FIELDS
+        missing = [name for name in fields if name not in dataset.column_names]
+        if missing:
+            raise DualCoTDataError(
+                f"{self.source}: field '{missing[0]}' is missing from every record "
+                f"(columns found: {', '.join(dataset.column_names)})"
+            )
+        tokenized = dataset.map(
+            partial(
+                _tokenize_batch,
+                tokenizer=self.tokenizer,
+                sequence_len=self.sequence_len,
+                with_rejected=self.with_rejected,
+                source=self.source,
+            ),
+            batched=True,
+            with_indices=True,
+            remove_columns=dataset.column_names,
+            num_proc=process_count,
+            keep_in_memory=keep_in_memory,
+            desc="Tokenizing dual CoTs" if self.with_rejected else "Tokenizing CoTs",
+        )
+        drops = Counter(reason for reason in tokenized[DROP_COLUMN] if reason)
+        kept = len(tokenized) - sum(drops.values())
+        summary = ", ".join(f"{count} because {reason}" for reason, count in drops.items())
+        if kept == 0:
+            raise ValueError(
+                f"{self.source}: every one of {len(tokenized)} rows was dropped ({summary}). "
+                f"Check sequence_len ({self.sequence_len}) and that chosen and rejected differ."
+            )
+        if drops:
+            LOG.warning("%s: kept %d of %d rows; dropped %s", self.source, kept, len(tokenized), summary)
+        else:
+            LOG.info("%s: kept all %d rows", self.source, kept)
+        tokenized = tokenized.filter(
+            lambda reasons: [not r for r in reasons],
+            input_columns=[DROP_COLUMN],
+            batched=True,
+            num_proc=process_count,
+            keep_in_memory=keep_in_memory,
+        )
+        return tokenized.remove_columns(DROP_COLUMN)
+
+
+def build_strategy(tokenizer, cfg, ds_cfg, with_rejected: bool) -> DualCoTStrategy:
+    source = "dataset"
+    if ds_cfg is not None:
+        source = str(ds_cfg.get("path") or source)
+    return DualCoTStrategy(tokenizer, int(cfg.sequence_len), with_rejected, source)

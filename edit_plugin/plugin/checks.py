@@ -1,0 +1,86 @@
+"""Config and data checks run when Axolotl registers the plugin.
+
+Axolotl silently drops unknown YAML keys and only logs a failed plugin import,
+so a typo would silently fall back to defaults; these checks make it an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from edit_plugin.plugin.args import EDIT_KEYS
+from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, validate_file
+
+KRSL_TYPE = "edit_plugin.dual_cot"
+SFT_TYPE = "edit_plugin.dual_cot.sft"
+
+
+class EditConfigError(ValueError):
+    """An Axolotl config asks for something the EDIT plugin cannot do."""
+
+
+def check_unknown_keys(cfg) -> None:
+    unknown = [key for key in cfg if str(key).startswith("edit_") and key not in EDIT_KEYS]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, EDIT_KEYS, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise EditConfigError(
+            f"unknown EDIT plugin key '{key}'.{hint} Known keys: {', '.join(EDIT_KEYS)}"
+        )
+
+
+def _dataset_types(cfg) -> list[str]:
+    return [str((ds or {}).get("type")) for ds in (cfg.get("datasets") or [])]
+
+
+def check_settings(cfg, cuda_available: bool) -> None:
+    if cfg.get("fp16") and not cuda_available:
+        raise EditConfigError("fp16: true needs a GPU; on CPU set fp16: false and bf16: false")
+    if not cfg.get("edit_krsl"):
+        return
+    if cfg.get("sample_packing"):
+        raise EditConfigError(
+            "edit_krsl: true does not work with sample_packing: true (the chosen and "
+            "rejected CoTs of a pair must stay aligned row by row); set sample_packing: false"
+        )
+    if str(cfg.get("excess_length_strategy") or "").lower() == "truncate":
+        raise EditConfigError(
+            "excess_length_strategy: truncate would cut only the chosen side; "
+            "edit_plugin.dual_cot truncates both sides itself. Remove the key."
+        )
+    wrong = [t for t in _dataset_types(cfg) if t != KRSL_TYPE]
+    if wrong:
+        raise EditConfigError(
+            f"edit_krsl: true needs every dataset to have type: {KRSL_TYPE} "
+            f"(chosen and rejected sides); found type: {wrong[0]}"
+        )
+
+
+def _local_jsonl_files(path: str) -> list[Path]:
+    candidate = Path(path).expanduser()
+    if candidate.is_file():
+        return [candidate]
+    if candidate.is_dir():
+        return sorted(candidate.glob("*.jsonl"))
+    return []  # a Hub id: checked row by row while tokenizing
+
+
+def check_data_files(cfg) -> int:
+    """Validate every local file of our dataset types; return the record count."""
+    total = 0
+    for ds in cfg.get("datasets") or []:
+        ds_type = str((ds or {}).get("type"))
+        if ds_type not in (KRSL_TYPE, SFT_TYPE):
+            continue
+        fields = REQUIRED_FIELDS if ds_type == KRSL_TYPE else SFT_FIELDS
+        for file in _local_jsonl_files(str(ds.get("path"))):
+            total += validate_file(file, fields)
+    return total
+
+
+def check_config(cfg, cuda_available: bool) -> None:
+    check_unknown_keys(cfg)
+    check_settings(cfg, cuda_available)
+    check_data_files(cfg)

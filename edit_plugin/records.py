@@ -1,0 +1,82 @@
+"""The dual-CoT JSONL format: reading, validating, writing.
+
+One pair per line: ``prompt``, ``chosen`` (correct CoT), ``rejected``
+(near-identical incorrect CoT), and optional ``id``, ``task``, ``answer``,
+``source`` (``rectified`` | ``corrupted``), ``error_type``. The same field names
+as DPO data, so one file also feeds a DPO baseline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
+SFT_FIELDS = ("prompt", "chosen")
+SOURCES = ("rectified", "corrupted")
+
+
+class DualCoTDataError(ValueError):
+    """A record of a dual-CoT file is malformed; the message says where."""
+
+
+def record_problem(record: object, fields: Iterable[str] = REQUIRED_FIELDS) -> str | None:
+    """Why ``record`` is not a valid dual-CoT record, or None when it is."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, got {type(record).__name__}"
+    for field in fields:
+        if field not in record or record[field] is None:
+            return f"field '{field}' is missing"
+        value = record[field]
+        if not isinstance(value, str):
+            return f"field '{field}' must be a string, got {type(value).__name__}"
+        if not value.strip():
+            return f"field '{field}' is empty"
+    source = record.get("source")
+    if source is not None and source not in SOURCES:
+        return f"field 'source' must be one of {SOURCES}, got {source!r}"
+    return None
+
+
+def iter_records(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS) -> Iterator[dict]:
+    """Yield the records of a JSONL file, failing on the first bad line with
+    an error that names the file, the line and the field."""
+    fields = tuple(fields)
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise DualCoTDataError(f"{path}, line {line_no}: invalid JSON ({err.msg})") from err
+            problem = record_problem(record, fields)
+            if problem:
+                raise DualCoTDataError(f"{path}, line {line_no}: {problem}")
+            yield record
+
+
+def validate_file(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS) -> int:
+    """Check every line of a JSONL file; return the number of records."""
+    return sum(1 for _ in iter_records(path, fields))
+
+
+def write_records(path: str | os.PathLike, records: Iterable[dict]) -> int:
+    """Write JSONL atomically (a reader never sees a half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count

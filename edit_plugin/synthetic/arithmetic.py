@@ -1,0 +1,180 @@
+"""Multistep arithmetic in the BBH style, with one injected error per wrong CoT.
+
+Question: ``((a o b o c) o (d o e o f)) =``. The correct CoT names the two
+groups A and B, computes each with one intermediate step (multiplication
+first), then combines them. The wrong CoT is the same text up to one error,
+and is consistent after it, so it ends in a wrong answer:
+
+- ``calculation``: a wrong intermediate value (off by a small amount);
+- ``order``: a group computed left to right where multiplication should go
+  first (only where that changes the value).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from edit_plugin.prompts import COT_OPENING, build_prompt, format_answer_sentence
+
+TASK = "multistep_arithmetic"
+DESCRIPTION = "Solve multi-step arithmetic problems."
+ERROR_TYPES = ("calculation", "order")
+_OPS = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y}
+
+
+@dataclass(frozen=True)
+class Group:
+    operands: tuple[int, int, int]
+    ops: tuple[str, str]
+
+    def text(self) -> str:
+        a, b, c = self.operands
+        return f"({a} {self.ops[0]} {b} {self.ops[1]} {c})"
+
+    def precedence_matters(self) -> bool:
+        return self.ops[0] in "+-" and self.ops[1] == "*"
+
+    def steps(self, left_to_right: bool = False) -> tuple[str, int]:
+        """The intermediate expression and the value of the group."""
+        a, b, c = self.operands
+        o1, o2 = self.ops
+        if self.precedence_matters() and not left_to_right:
+            inner = _OPS[o2](b, c)
+            return f"{a} {o1} {inner}", _OPS[o1](a, inner)
+        inner = _OPS[o1](a, b)
+        return f"{inner} {o2} {c}", _OPS[o2](inner, c)
+
+
+@dataclass(frozen=True)
+class Question:
+    left: Group
+    op: str
+    right: Group
+
+    def text(self) -> str:
+        return f"({self.left.text()} {self.op} {self.right.text()}) ="
+
+    def answer(self) -> int:
+        return _OPS[self.op](self.left.steps()[1], self.right.steps()[1])
+
+
+def _random_group(rng: random.Random) -> Group:
+    operands = tuple(rng.choice([n for n in range(-9, 10) if n != 0]) for _ in range(3))
+    ops = (rng.choice("+-*"), rng.choice("+-*"))
+    return Group(operands, ops)  # type: ignore[arg-type]
+
+
+def random_question(rng: random.Random) -> Question:
+    return Question(_random_group(rng), rng.choice("+-*"), _random_group(rng))
+
+
+def write_cot(
+    question: Question,
+    wrong_values: dict[str, int] | None = None,
+    left_to_right: set[str] | None = None,
+) -> tuple[str, int]:
+    """CoT text and its final answer; optional errors make it consistently wrong."""
+    wrong_values = wrong_values or {}
+    left_to_right = left_to_right or set()
+    lines = [
+        COT_OPENING,
+        f'This equation can be written as "A {question.op} B", where '
+        f"A = {question.left.text()} and B = {question.right.text()}.",
+    ]
+    values = {}
+    for name, group in (("A", question.left), ("B", question.right)):
+        step, value = group.steps(left_to_right=name in left_to_right)
+        value = wrong_values.get(name, value)
+        values[name] = value
+        lines.append(f"Let's calculate {name} = {group.text()} = {step} = {value}.")
+    result = _OPS[question.op](values["A"], values["B"])
+    lines.append(
+        f"Then, the final equation is A {question.op} B = "
+        f"{values['A']} {question.op} {values['B']} = {result}."
+    )
+    lines.append(format_answer_sentence(str(result)))
+    return "\n".join(lines), result
+
+
+def _first_difference(a: str, b: str) -> int:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))
+
+
+def _inject_error(
+    question: Question, error_type: str, rng: random.Random
+) -> tuple[str, int] | None:
+    """A wrong CoT with one error of ``error_type``, or None if impossible here."""
+    gold = question.answer()
+    names = ["A", "B"]
+    rng.shuffle(names)
+    for name in names:
+        group = question.left if name == "A" else question.right
+        if error_type == "order":
+            if not group.precedence_matters():
+                continue
+            text, result = write_cot(question, left_to_right={name})
+        else:
+            true_value = group.steps()[1]
+            delta = rng.choice([-10, -2, -1, 1, 2, 10])
+            text, result = write_cot(question, wrong_values={name: true_value + delta})
+        if result != gold:
+            return text, result
+    return None
+
+
+def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]:
+    """``n`` dual-CoT records: correct CoT (chosen) and a one-error twin (rejected)."""
+    rng = random.Random(seed)
+    records: list[dict] = []
+    seen: set[str] = set()
+    while len(records) < n:
+        question = random_question(rng)
+        text = question.text()
+        if text in seen:
+            continue
+        error_type = error_types[len(records) % len(error_types)]
+        wrong = _inject_error(question, error_type, rng)
+        if wrong is None:
+            continue
+        seen.add(text)
+        chosen, answer = write_cot(question)
+        rejected, wrong_answer = wrong
+        start = _first_difference(chosen, rejected)
+        records.append(
+            {
+                "id": f"{TASK}-{seed}-{len(records)}",
+                "task": TASK,
+                "prompt": build_prompt(text, DESCRIPTION),
+                "chosen": chosen,
+                "rejected": rejected,
+                "answer": str(answer),
+                "rejected_answer": str(wrong_answer),
+                "source": "corrupted",
+                "error_type": error_type,
+                "error_char_start": start,
+            }
+        )
+    return records
+
+
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
+    """Held-out questions with gold answers, disjoint from ``exclude`` prompts."""
+    rng = random.Random(seed)
+    exclude = exclude or set()
+    out: list[dict] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        question = random_question(rng)
+        prompt = build_prompt(question.text(), DESCRIPTION)
+        if prompt in exclude or prompt in seen:
+            continue
+        seen.add(prompt)
+        out.append(
+            {"id": f"{TASK}-heldout-{seed}-{len(out)}", "task": TASK,
+             "prompt": prompt, "answer": str(question.answer())}
+        )
+    return out
