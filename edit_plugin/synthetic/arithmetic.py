@@ -1,8 +1,8 @@
 """Multistep arithmetic in the BBH style, with one injected error per wrong CoT.
 
-Question: ``((a o b o c) o (d o e o f)) =``. The correct CoT names the two
-groups A and B, computes each with one intermediate step (multiplication
-first), then combines them. The wrong CoT is the same text up to one error,
+Question: ``((a o b o c) o (d o e o f)) =``. The correct CoT computes the two
+groups A and B with one intermediate step each (multiplication first), then
+combines them; it is kept short so that a demo sequence fits in 192 tokens. The wrong CoT is the same text up to one error,
 and is consistent after it, so it ends in a wrong answer:
 
 - ``calculation``: a wrong intermediate value (off by a small amount);
@@ -77,21 +77,16 @@ def write_cot(
     """CoT text and its final answer; optional errors make it consistently wrong."""
     wrong_values = wrong_values or {}
     left_to_right = left_to_right or set()
-    lines = [
-        COT_OPENING,
-        f'This equation can be written as "A {question.op} B", where '
-        f"A = {question.left.text()} and B = {question.right.text()}.",
-    ]
+    lines = [COT_OPENING]
     values = {}
     for name, group in (("A", question.left), ("B", question.right)):
         step, value = group.steps(left_to_right=name in left_to_right)
         value = wrong_values.get(name, value)
         values[name] = value
-        lines.append(f"Let's calculate {name} = {group.text()} = {step} = {value}.")
+        lines.append(f"{name} = {group.text()} = {step} = {value}.")
     result = _OPS[question.op](values["A"], values["B"])
     lines.append(
-        f"Then, the final equation is A {question.op} B = "
-        f"{values['A']} {question.op} {values['B']} = {result}."
+        f"So A {question.op} B = {values['A']} {question.op} {values['B']} = {result}."
     )
     lines.append(format_answer_sentence(str(result)))
     return "\n".join(lines), result

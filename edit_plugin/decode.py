@@ -1,0 +1,61 @@
+"""Greedy decoding of held-out questions and CoT accuracy.
+
+Uses the same prompt encoding as training (`edit_plugin.chat`) and the one
+answer extractor (`edit_plugin.answers`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tqdm.auto import tqdm
+
+from edit_plugin.answers import extract_answer, is_correct
+from edit_plugin.chat import encode_prompt
+
+
+def greedy_generate(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 160,
+                    batch_size: int = 16, desc: str = "decoding") -> list[str]:
+    """Greedy completions, batched with left padding."""
+    import torch
+
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    outputs: list[str] = []
+    model.eval()
+    with tqdm(total=len(prompts), desc=desc, unit="q") as bar:
+        for start in range(0, len(prompts), batch_size):
+            encoded = [encode_prompt(tokenizer, p) for p in prompts[start:start + batch_size]]
+            width = max(len(ids) for ids in encoded)
+            input_ids = torch.tensor([[pad_id] * (width - len(ids)) + ids for ids in encoded])
+            attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded])
+            with torch.no_grad():
+                generated = model.generate(
+                    input_ids=input_ids, attention_mask=attention, do_sample=False,
+                    max_new_tokens=max_new_tokens, pad_token_id=pad_id,
+                    eos_token_id=tokenizer.eos_token_id,
+                )
+            for row in generated[:, width:]:
+                outputs.append(tokenizer.decode(row, skip_special_tokens=True))
+            bar.update(len(encoded))
+    return outputs
+
+
+def score(completions: Sequence[str], golds: Sequence[str]) -> dict:
+    """Accuracy, and how often an answer could be extracted at all."""
+    correct = sum(is_correct(text, gold) for text, gold in zip(completions, golds))
+    answered = sum(extract_answer(text) is not None for text in completions)
+    n = len(golds)
+    return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
+            "answered": answered / n if n else 0.0}
+
+
+def evaluate_model(model_path: str, questions: list[dict], max_new_tokens: int = 160,
+                   batch_size: int = 16, desc: str = "decoding") -> tuple[dict, list[str]]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    completions = greedy_generate(model, tokenizer, [q["prompt"] for q in questions],
+                                  max_new_tokens, batch_size, desc)
+    return score(completions, [q["answer"] for q in questions]), completions
