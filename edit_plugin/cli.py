@@ -1,0 +1,98 @@
+"""`edit-cot`: the command-line tool of edit-plugin."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def _fetch_student(args) -> int:
+    from edit_plugin.student import fetch_student
+
+    print(fetch_student(force=args.force))
+    return 0
+
+
+def _synth(args) -> int:
+    from edit_plugin.records import write_records
+    from edit_plugin.synthetic import TASK_FAMILIES
+
+    family = TASK_FAMILIES[args.task]
+    pairs = family.generate_pairs(args.n, seed=args.seed)
+    print(f"{write_records(args.out, pairs)} dual pairs -> {args.out}")
+    if args.heldout:
+        questions = family.generate_questions(
+            args.heldout, seed=args.seed + 1000, exclude={p["prompt"] for p in pairs})
+        print(f"{write_records(args.heldout_out, questions)} held-out questions -> {args.heldout_out}")
+    return 0
+
+
+def _validate(args) -> int:
+    from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, validate_file
+
+    fields = SFT_FIELDS if args.sft else REQUIRED_FIELDS
+    try:
+        for path in args.files:
+            print(f"{path}: {validate_file(path, fields)} valid records")
+    except DualCoTDataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _demo(args) -> int:
+    from edit_plugin.demo import DemoSettings, run_demo
+
+    workdir = args.workdir or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
+    settings = DemoSettings(workdir=Path(workdir).resolve(), train_pairs=args.train_pairs,
+                            heldout=args.heldout, seed=args.seed,
+                            sft_epochs=args.sft_epochs, krsl_epochs=args.krsl_epochs)
+    if args.recipe_dir:
+        settings.recipe_dir = Path(args.recipe_dir).resolve()
+    run_demo(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edit-cot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("fetch-student", help="convert the embedded SmolLM2-135M-Instruct into the cache")
+    p.add_argument("--force", action="store_true", help="convert again even if cached")
+    p.set_defaults(func=_fetch_student)
+
+    p = sub.add_parser("synth", help="write synthetic dual-CoT pairs (programmatic teacher)")
+    p.add_argument("--task", default="multistep_arithmetic", choices=["multistep_arithmetic"])
+    p.add_argument("--n", type=int, default=200, help="number of dual pairs")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("data/dual_cot.jsonl"))
+    p.add_argument("--heldout", type=int, default=0, help="also write this many held-out questions")
+    p.add_argument("--heldout-out", type=Path, default=Path("data/heldout.jsonl"))
+    p.set_defaults(func=_synth)
+
+    p = sub.add_parser("validate", help="check dual-CoT JSONL files line by line")
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--sft", action="store_true", help="only prompt and chosen are required")
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser("demo", help="SFT then KRSL on the embedded student, on CPU, and score it")
+    p.add_argument("--workdir", type=Path, default=None, help="default: runs/demo-<time>")
+    p.add_argument("--train-pairs", type=int, default=160)
+    p.add_argument("--heldout", type=int, default=48)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sft-epochs", type=int, default=None)
+    p.add_argument("--krsl-epochs", type=int, default=None)
+    p.add_argument("--recipe-dir", default=None, help="folder with sft.yml and krsl.yml")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""`make demo`: the whole EDIT path on the embedded student, on a CPU.
+
+synthetic dual CoTs + held-out questions → axolotl train (SFT) → merge-lora →
+axolotl train (KRSL) → merge-lora → greedy decoding of the held-out set with
+the base, SFT and KRSL models → accuracy table.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edit_plugin.axolotl_runner import run_axolotl, write_config
+from edit_plugin.decode import evaluate_model
+from edit_plugin.records import write_records
+from edit_plugin.student import fetch_student
+from edit_plugin.synthetic import arithmetic
+
+REPO_RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+
+
+@dataclass
+class DemoSettings:
+    workdir: Path
+    recipe_dir: Path = REPO_RECIPES / "smollm2-135m"
+    train_pairs: int = 160
+    heldout: int = 48
+    seed: int = 0
+    sft_epochs: int | None = None  # None: the recipe's value
+    krsl_epochs: int | None = None
+    max_new_tokens: int = 96
+    overrides: dict = field(default_factory=dict)
+
+
+class Stages:
+    """Banner and elapsed time per stage."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.times: list[tuple[str, float]] = []
+
+    def run(self, title: str, fn, *args, **kwargs):
+        print(f"\n=== {title} " + "=" * max(3, 66 - len(title)), flush=True)
+        t0 = time.perf_counter()
+        result = fn(*args, **kwargs)
+        elapsed = time.perf_counter() - t0
+        self.times.append((title, elapsed))
+        print(f"--- {title}: {elapsed:.0f} s", flush=True)
+        return result
+
+    def total(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def make_data(settings: DemoSettings) -> tuple[Path, Path, list[dict]]:
+    pairs = arithmetic.generate_pairs(settings.train_pairs, seed=settings.seed)
+    heldout = arithmetic.generate_questions(
+        settings.heldout, seed=settings.seed + 1000, exclude={p["prompt"] for p in pairs}
+    )
+    data_dir = settings.workdir / "data"
+    dual, held = data_dir / "dual_cot.jsonl", data_dir / "heldout.jsonl"
+    write_records(dual, pairs)
+    write_records(held, heldout)
+    errors = {}
+    for p in pairs:
+        errors[p["error_type"]] = errors.get(p["error_type"], 0) + 1
+    print(f"{len(pairs)} dual pairs ({errors}) -> {dual}\n{len(heldout)} held-out questions -> {held}")
+    return dual, held, heldout
+
+
+def train_stage(settings: DemoSettings, stage: str, base_model: Path, dual: Path,
+                epochs: int | None) -> tuple[Path, list[dict]]:
+    out = settings.workdir / stage
+    overrides = {
+        "base_model": str(base_model),
+        "dataset_path": str(dual),
+        # A fresh prepared-data folder per run: Axolotl's cache key ignores
+        # the data file's content.
+        "dataset_prepared_path": str(settings.workdir / f"prepared-{stage}"),
+        "output_dir": str(out),
+        **settings.overrides,
+    }
+    if epochs is not None:
+        overrides["num_epochs"] = epochs
+    config = write_config(settings.recipe_dir / f"{stage}.yml", settings.workdir / f"{stage}.yml", overrides)
+    steps = run_axolotl("train", config, settings.workdir / f"{stage}.log", desc=f"{stage} training")
+    run_axolotl("merge-lora", config, settings.workdir / f"{stage}-merge.log", desc="merge", show_progress=False)
+    merged = out / "merged"
+    if not (merged / "config.json").exists():
+        raise RuntimeError(f"axolotl merge-lora wrote no model to {merged}")
+    return merged, steps
+
+
+def format_table(rows: list[tuple[str, dict]]) -> str:
+    lines = ["| model | accuracy | correct / n | answer extracted |", "|---|---|---|---|"]
+    for name, r in rows:
+        lines.append(f"| {name} | {100 * r['accuracy']:.1f}% | {r['correct']} / {r['n']} | {100 * r['answered']:.0f}% |")
+    return "\n".join(lines)
+
+
+def run_demo(settings: DemoSettings) -> dict:
+    settings.workdir.mkdir(parents=True, exist_ok=True)
+    stages = Stages()
+    print(f"EDIT demo: SmolLM2-135M-Instruct on multistep arithmetic, CPU. Work folder: {settings.workdir}")
+    student = stages.run("Embedded student", fetch_student)
+    dual, _, heldout = stages.run("1/5 Dual-CoT data (synthetic teacher)", make_data, settings)
+    sft_model, sft_steps = stages.run(
+        "2/5 Stage 1: SFT on correct CoTs (axolotl train + merge-lora)",
+        train_stage, settings, "sft", student, dual, settings.sft_epochs)
+    krsl_model, krsl_steps = stages.run(
+        "3/5 Stage 2: KRSL on key tokens (axolotl train + merge-lora)",
+        train_stage, settings, "krsl", sft_model, dual, settings.krsl_epochs)
+
+    results, samples = [], {}
+    for name, path in (("base", student), ("SFT", sft_model), ("SFT + KRSL (EDIT)", krsl_model)):
+        scored, completions = stages.run(
+            f"4/5 Greedy decoding: {name}", evaluate_model, str(path), heldout,
+            settings.max_new_tokens, 16, name)
+        results.append((name, scored))
+        samples[name] = completions[:3]
+
+    table = format_table(results)
+    krsl_last = krsl_steps[-1] if krsl_steps else {}
+    summary = {
+        "workdir": str(settings.workdir),
+        "train_pairs": settings.train_pairs,
+        "heldout": len(heldout),
+        "results": {name: r for name, r in results},
+        "sft_steps": len(sft_steps),
+        "krsl_steps": len(krsl_steps),
+        "sft_loss_first_last": [sft_steps[0]["loss"], sft_steps[-1]["loss"]] if sft_steps else None,
+        "krsl_last_metrics": {k: v for k, v in krsl_last.items() if str(k).startswith("krsl/")},
+        "stage_seconds": {title: round(t, 1) for title, t in stages.times},
+        "total_seconds": round(stages.total(), 1),
+        "sample_completions": samples,
+    }
+    (settings.workdir / "summary.json").write_text(json.dumps(summary, indent=2))
+    print("\n=== 5/5 Summary " + "=" * 53)
+    print(table)
+    for title, t in stages.times:
+        print(f"  {t:7.0f} s  {title}")
+    print(f"  {stages.total():7.0f} s  total")
+    if krsl_last:
+        print("KRSL, last step: " + ", ".join(f"{k.split('/')[1]}={v:.4g}" for k, v in summary["krsl_last_metrics"].items()))
+    print(f"Models, logs and summary.json: {settings.workdir}")
+    return summary

@@ -1,0 +1,91 @@
+"""The plugin loads from a recipe, validates every recipe, and refuses bad configs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from edit_plugin.plugin.checks import EditConfigError
+from edit_plugin.records import DualCoTDataError
+
+RECIPES = sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*/*.yml"))
+
+
+def load(recipe: Path, **changes):
+    from axolotl.utils.dict import DictDefault
+
+    cfg = yaml.safe_load(recipe.read_text())
+    cfg.update(changes)
+    return DictDefault(cfg)
+
+
+def register_and_validate(cfg):
+    """Axolotl's own offline path: plugins first, then pydantic validation."""
+    from axolotl.utils.config import prepare_plugins, validate_config
+
+    prepare_plugins(cfg)
+    return validate_config(cfg)
+
+
+@pytest.fixture
+def krsl_recipe():
+    return Path(__file__).resolve().parents[1] / "recipes" / "smollm2-135m" / "krsl.yml"
+
+
+def test_every_recipe_validates(tmp_path):
+    assert len(RECIPES) >= 2
+    for recipe in RECIPES:
+        cfg = register_and_validate(load(recipe))
+        assert cfg.plugins == ["edit_plugin.EditPlugin"], recipe
+        assert cfg.sequence_len > 0
+
+
+def test_plugin_really_loads_from_a_recipe(krsl_recipe):
+    from axolotl.integrations.base import PluginManager
+
+    from edit_plugin import EditPlugin
+
+    cfg = register_and_validate(load(krsl_recipe))
+    plugin = PluginManager.get_instance().plugins["edit_plugin.EditPlugin"]
+    assert isinstance(plugin, EditPlugin)
+    # The plugin's pydantic model took part in validation: our keys survive.
+    assert cfg.edit_krsl is True and cfg.edit_alpha == 1.0 and cfg.edit_beta == 0.025
+    assert plugin.get_trainer_cls(cfg).__name__ == "KRSLTrainer"
+    assert plugin.get_collator_cls_and_kwargs(cfg)[0].__name__ == "DualCoTCollator"
+    assert plugin.get_training_args(cfg)["edit_beta"] == 0.025
+
+
+def test_misspelt_key_is_an_error(krsl_recipe):
+    with pytest.raises(EditConfigError, match="edit_alpah.*Did you mean 'edit_alpha'"):
+        register_and_validate(load(krsl_recipe, edit_alpah=2.0))
+
+
+def test_out_of_range_value_is_an_error(krsl_recipe):
+    with pytest.raises(Exception, match="edit_beta"):
+        register_and_validate(load(krsl_recipe, edit_beta=-1.0))
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"sample_packing": True}, "sample_packing"),
+        ({"excess_length_strategy": "truncate"}, "excess_length_strategy"),
+        ({"datasets": [{"path": "x.jsonl", "type": "edit_plugin.dual_cot.sft"}]}, "needs every dataset"),
+        ({"fp16": True}, "fp16"),
+    ],
+)
+def test_incompatible_settings_are_refused(krsl_recipe, changes, message):
+    with pytest.raises(EditConfigError, match=message):
+        register_and_validate(load(krsl_recipe, **changes))
+
+
+def test_bad_local_data_fails_at_registration_with_file_and_line(krsl_recipe, tmp_path):
+    data = tmp_path / "dual.jsonl"
+    good = {"prompt": "Q", "chosen": "a", "rejected": "b"}
+    data.write_text(json.dumps(good) + "\n" + json.dumps({"prompt": "Q", "rejected": "b"}) + "\n")
+    cfg = load(krsl_recipe, datasets=[{"path": str(data), "type": "edit_plugin.dual_cot"}])
+    with pytest.raises(DualCoTDataError, match=rf"{data}, line 2: field 'chosen' is missing"):
+        register_and_validate(cfg)
