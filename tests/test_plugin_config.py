@@ -89,3 +89,15 @@ def test_bad_local_data_fails_at_registration_with_file_and_line(krsl_recipe, tm
     cfg = load(krsl_recipe, datasets=[{"path": str(data), "type": "edit_plugin.dual_cot"}])
     with pytest.raises(DualCoTDataError, match=rf"{data}, line 2: field 'chosen' is missing"):
         register_and_validate(cfg)
+
+
+def test_generated_recipes_match_their_table():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_recipes", RECIPES[0].parents[1] / "make_recipes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for folder in module.STUDENTS:
+        for stage in module.STAGES:
+            committed = yaml.safe_load((RECIPES[0].parents[1] / folder / f"{stage}.yml").read_text())
+            assert committed == module.recipe(folder, stage), f"{folder}/{stage}.yml"

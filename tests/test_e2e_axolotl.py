@@ -1,0 +1,93 @@
+"""End to end: `axolotl train` as a subprocess, both stages, on a tiny random
+Llama that uses the SmolLM2 tokenizer (seconds per stage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edit_plugin.axolotl_runner import AxolotlRunError, run_axolotl, write_config
+from edit_plugin.records import write_records
+from edit_plugin.synthetic.arithmetic import generate_pairs
+
+RECIPES = Path(__file__).resolve().parents[1] / "recipes" / "smollm2-135m"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory, chat_tokenizer):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-llama")
+    config = LlamaConfig(
+        vocab_size=len(chat_tokenizer), hidden_size=32, intermediate_size=64,
+        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        max_position_embeddings=512, tie_word_embeddings=True,
+        bos_token_id=chat_tokenizer.bos_token_id, eos_token_id=chat_tokenizer.eos_token_id,
+        pad_token_id=chat_tokenizer.pad_token_id,
+    )
+    LlamaForCausalLM(config).save_pretrained(path)
+    chat_tokenizer.save_pretrained(path)
+    return path
+
+
+def stage_config(tmp: Path, stage: str, base_model: Path, data: Path) -> Path:
+    return write_config(RECIPES / f"{stage}.yml", tmp / f"{stage}.yml", {
+        "base_model": str(base_model),
+        "dataset_path": str(data),
+        "dataset_prepared_path": str(tmp / f"prepared-{stage}"),
+        "output_dir": str(tmp / stage),
+        "micro_batch_size": 4,  # 8 rows: two full batches per epoch
+        "num_epochs": 2,
+        "learning_rate": 1.0e-2,
+        "warmup_ratio": 0.0,
+    })
+
+
+def assert_loads_and_runs(model_dir: Path):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    with torch.no_grad():
+        logits = model(torch.tensor([[1, 2, 3]])).logits
+    assert torch.isfinite(logits).all()
+
+
+def test_sft_then_krsl_through_axolotl_train(tmp_path, tiny_llama):
+    data = tmp_path / "dual.jsonl"
+    write_records(data, generate_pairs(8, seed=11))
+
+    sft_cfg = stage_config(tmp_path, "sft", tiny_llama, data)
+    sft_steps = run_axolotl("train", sft_cfg, tmp_path / "sft.log", "sft", show_progress=False)
+    assert len(sft_steps) == 4
+    assert sft_steps[-1]["loss"] < sft_steps[0]["loss"]
+    run_axolotl("merge-lora", sft_cfg, tmp_path / "sft-merge.log", "merge", show_progress=False)
+    assert_loads_and_runs(tmp_path / "sft" / "merged")
+
+    krsl_cfg = stage_config(tmp_path, "krsl", tmp_path / "sft" / "merged", data)
+    krsl_steps = run_axolotl("train", krsl_cfg, tmp_path / "krsl.log", "krsl", show_progress=False)
+    assert len(krsl_steps) == 4
+    # The extra columns reached compute_loss: the KRSL metrics are in the log.
+    for key in ("krsl/chosen_key_nll", "krsl/rejected_key_nll", "krsl/key_nll_margin",
+                "krsl/chosen_key_accuracy", "krsl/key_token_fraction"):
+        assert key in krsl_steps[0], key
+    assert 0 < krsl_steps[0]["krsl/key_token_fraction"] < 0.5
+    assert krsl_steps[-1]["loss"] != krsl_steps[0]["loss"]
+    assert krsl_steps[-1]["krsl/chosen_key_nll"] < krsl_steps[0]["krsl/chosen_key_nll"]
+    run_axolotl("merge-lora", krsl_cfg, tmp_path / "krsl-merge.log", "merge", show_progress=False)
+    assert_loads_and_runs(tmp_path / "krsl" / "merged")
+
+
+def test_invalid_json_fails_axolotl_with_file_and_line(tmp_path, tiny_llama):
+    data = tmp_path / "dual.jsonl"
+    write_records(data, generate_pairs(2, seed=1))
+    with open(data, "a") as handle:
+        handle.write('{"prompt": "Q", "chosen": \n')
+    cfg = stage_config(tmp_path, "krsl", tiny_llama, data)
+    with pytest.raises(AxolotlRunError) as err:
+        run_axolotl("train", cfg, tmp_path / "bad.log", "bad", show_progress=False)
+    assert f"{data}, line 3: invalid JSON" in str(err.value)
