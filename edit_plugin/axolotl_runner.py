@@ -73,7 +73,7 @@ def run_axolotl(command: str, config: Path, log_path: Path, desc: str,
     log_path.parent.mkdir(parents=True, exist_ok=True)
     steps: list[dict] = []
     bar = None
-    with open(log_path, "w", encoding="utf-8") as log, subprocess.Popen(
+    with open(log_path, "w", encoding="utf-8", buffering=1) as log, subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=axolotl_env(), bufsize=1,
     ) as proc:

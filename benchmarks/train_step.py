@@ -1,0 +1,171 @@
+"""Training-step cost of KRSL versus SFT over the same chosen + rejected sequences.
+
+    python benchmarks/train_step.py                      # CPU: the embedded SmolLM2-135M, LoRA
+    python benchmarks/train_step.py --model llama2-7b-shape --device cuda --dtype bfloat16 \
+        --batch 4 --length 1024                          # GPU: random Llama-2-7B-shaped model, LoRA
+
+SFT: the model's own cross-entropy over all 2B sequences (chosen and rejected
+alike). KRSL: `edit_plugin.krsl_step.krsl_forward`, the trainer's code path.
+Each mode runs in its own process (peak memory is per process), with the same
+model, batch, length, LoRA and optimizer. Target: KRSL/SFT time ratio <= 1.10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def build_model(args):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+
+    dtype = getattr(torch, args.dtype)
+    torch.manual_seed(0)
+    if args.model == "llama2-7b-shape":
+        config = LlamaConfig(vocab_size=32000, hidden_size=4096, intermediate_size=11008,
+                             num_hidden_layers=32, num_attention_heads=32, num_key_value_heads=32,
+                             max_position_embeddings=4096)
+        # Build directly on the device in the target dtype (no float32 copy of 7B).
+        default = torch.get_default_dtype()
+        torch.set_default_dtype(dtype)
+        with torch.device(args.device):
+            model = LlamaForCausalLM(config)
+        torch.set_default_dtype(default)
+    else:
+        path = args.model
+        if path == "smollm2-135m":
+            from edit_plugin.student import fetch_student
+
+            path = str(fetch_student())
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(args.device)
+    if args.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.enable_input_require_grads()
+    lora = LoraConfig(r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=0.05,
+                      target_modules=args.lora_targets.split(","), task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def build_batch(args, vocab_size: int):
+    """B dual pairs of `length` tokens: a shared prompt (first quarter), and a
+    rejected side that differs from the chosen one at ~4% of CoT positions."""
+    import torch
+
+    g = torch.Generator().manual_seed(1)
+    b, t = args.batch, args.length
+    chosen = torch.randint(10, vocab_size, (b, t), generator=g)
+    rejected = chosen.clone()
+    prompt = t // 4
+    key = torch.zeros(b, t, dtype=torch.long)
+    for row in range(b):
+        positions = torch.randperm(t - prompt, generator=g)[: max(1, (t - prompt) // 25)] + prompt
+        rejected[row, positions] = torch.randint(10, vocab_size, (len(positions),), generator=g)
+        key[row, positions] = 1
+    labels = chosen.clone()
+    labels[:, :prompt] = -100
+    rejected_labels = rejected.clone()
+    rejected_labels[:, :prompt] = -100
+    ones = torch.ones(b, t, dtype=torch.long)
+    batch = {"input_ids": chosen, "attention_mask": ones, "labels": labels, "chosen_key_mask": key,
+             "rejected_input_ids": rejected, "rejected_attention_mask": ones.clone(),
+             "rejected_labels": rejected_labels, "rejected_key_mask": key.clone()}
+    return {k: v.to(args.device) for k, v in batch.items()}
+
+
+def run_mode(args) -> dict:
+    import torch
+
+    from edit_plugin.krsl_step import krsl_forward
+
+    torch.set_num_threads(args.threads) if args.device == "cpu" and args.threads else None
+    model = build_model(args)
+    model.train()
+    batch = build_batch(args, model.config.vocab_size)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+
+    def step():
+        if args.mode == "sft":
+            out = model(input_ids=torch.cat([batch["input_ids"], batch["rejected_input_ids"]]),
+                        attention_mask=torch.cat([batch["attention_mask"], batch["rejected_attention_mask"]]),
+                        labels=torch.cat([batch["labels"], batch["rejected_labels"]]), use_cache=False)
+            loss = out.loss
+        else:
+            loss, _, _ = krsl_forward(model, batch)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    def sync():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
+
+    for _ in range(args.warmup):
+        step()
+    sync()
+    if args.device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        step()
+        sync()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    result = {"mode": args.mode, "step_s": times[len(times) // 2], "tokens": 2 * args.batch * args.length}
+    if args.device == "cuda":
+        result["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    else:
+        result["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="smollm2-135m", help="smollm2-135m, llama2-7b-shape, or a model path")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--dtype", default="float32")
+    parser.add_argument("--batch", type=int, default=4, help="dual pairs per step (2x sequences)")
+    parser.add_argument("--length", type=int, default=160)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--lora-r", type=int, default=16)
+    parser.add_argument("--lora-alpha", type=int, default=32)
+    parser.add_argument("--lora-targets", default="q_proj,k_proj,v_proj,o_proj")
+    parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--mode", choices=["sft", "krsl"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.mode:  # child process: one mode
+        print(json.dumps(run_mode(args)))
+        return 0
+
+    results = {}
+    child_args = [a for a in sys.argv[1:]]
+    for mode in ("sft", "krsl"):
+        out = subprocess.run([sys.executable, __file__, *child_args, "--mode", mode],
+                             capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stderr[-3000:], file=sys.stderr)
+            return out.returncode
+        results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    sft, krsl = results["sft"], results["krsl"]
+    print(f"model {args.model}, {args.device}/{args.dtype}, LoRA r={args.lora_r} on {args.lora_targets}, "
+          f"{args.batch} pairs x {args.length} tokens (= {sft['tokens']} tokens per step)")
+    for r in (sft, krsl):
+        print(f"  {r['mode']:4s}: {r['step_s']:.3f} s/step, {r['tokens'] / r['step_s']:,.0f} tokens/s, "
+              f"peak memory {r['peak_gib']:.2f} GiB")
+    ratio = krsl["step_s"] / sft["step_s"]
+    print(f"  KRSL/SFT time ratio {ratio:.3f} (target <= 1.10: {'OK' if ratio <= 1.10 else 'MISSED'}), "
+          f"memory ratio {krsl['peak_gib'] / sft['peak_gib']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
