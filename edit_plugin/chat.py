@@ -7,6 +7,8 @@ number of prompt tokens, so labels and key masks land on the CoT alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from edit_plugin.prompts import join_plain
 
 
@@ -14,12 +16,13 @@ def has_chat_template(tokenizer) -> bool:
     return bool(getattr(tokenizer, "chat_template", None))
 
 
-def _ids(encoded) -> list[int]:
-    # transformers 5 returns a BatchEncoding (a dict) from
-    # apply_chat_template(tokenize=True); older versions return a list.
-    if isinstance(encoded, dict) or hasattr(encoded, "keys"):
-        encoded = encoded["input_ids"]
-    return list(encoded)
+def _render(tokenizer, prompt: str, response: str | None) -> str:
+    messages = [{"role": "user", "content": prompt}]
+    if response is not None:
+        messages.append({"role": "assistant", "content": response})
+    return tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=response is None
+    )
 
 
 def encode_prompt(tokenizer, prompt: str, use_chat_template: bool | None = None) -> list[int]:
@@ -27,40 +30,62 @@ def encode_prompt(tokenizer, prompt: str, use_chat_template: bool | None = None)
     if use_chat_template is None:
         use_chat_template = has_chat_template(tokenizer)
     if use_chat_template:
-        return _ids(
-            tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}],
-                tokenize=True,
-                add_generation_prompt=True,
-            )
-        )
-    ids = _ids(tokenizer(prompt, add_special_tokens=True)["input_ids"])
-    return ids
+        # The rendered template carries its own special tokens.
+        return tokenizer(_render(tokenizer, prompt, None), add_special_tokens=False)["input_ids"]
+    return tokenizer(prompt, add_special_tokens=True)["input_ids"]
+
+
+def encode_batch(
+    tokenizer,
+    prompts: Sequence[str],
+    responses: Sequence[Sequence[str]],
+    use_chat_template: bool | None = None,
+) -> list[tuple[list[list[int]], int]]:
+    """For each prompt: token ids of prompt + each of its responses, and the
+    number of prompt tokens they share. Two batched tokenizer calls in all
+    (the Rust tokenizer spreads a batch over the cores)."""
+    if use_chat_template is None:
+        use_chat_template = has_chat_template(tokenizer)
+    if use_chat_template:
+        prompt_texts = [_render(tokenizer, p, None) for p in prompts]
+        prompt_ids = tokenizer(prompt_texts, add_special_tokens=False)["input_ids"]
+        full_texts = [_render(tokenizer, p, r) for p, rs in zip(prompts, responses) for r in rs]
+        tails = tokenizer(full_texts, add_special_tokens=False)["input_ids"]
+    else:
+        prompt_ids = tokenizer(list(prompts), add_special_tokens=True)["input_ids"]
+        spaced = [join_plain(p, r)[1] for p, rs in zip(prompts, responses) for r in rs]
+        eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+        tails = [tail + eos for tail in tokenizer(spaced, add_special_tokens=False)["input_ids"]]
+    out, k = [], 0
+    for ids_p, rs in zip(prompt_ids, responses):
+        n_prompt = len(ids_p)
+        full = []
+        for tail in tails[k:k + len(rs)]:
+            if not use_chat_template:
+                full.append(ids_p + tail)
+            elif tail[:n_prompt] != ids_p:
+                raise ValueError(
+                    "the chat template does not render the prompt as a prefix of the "
+                    "prompt+response conversation; labels cannot be placed. Use a "
+                    "template whose assistant turn only appends to the generation prompt."
+                )
+            else:
+                full.append(tail)
+        k += len(rs)
+        out.append((full, n_prompt))
+    return out
+
+
+def encode_responses(
+    tokenizer, prompt: str, responses: Sequence[str], use_chat_template: bool | None = None
+) -> tuple[list[list[int]], int]:
+    """Token ids of prompt + each response, and the number of prompt tokens."""
+    return encode_batch(tokenizer, [prompt], [responses], use_chat_template)[0]
 
 
 def encode_example(
     tokenizer, prompt: str, response: str, use_chat_template: bool | None = None
 ) -> tuple[list[int], int]:
     """(token ids of prompt + response, number of prompt tokens)."""
-    if use_chat_template is None:
-        use_chat_template = has_chat_template(tokenizer)
-    prompt_ids = encode_prompt(tokenizer, prompt, use_chat_template)
-    if use_chat_template:
-        full_ids = _ids(
-            tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}],
-                tokenize=True,
-            )
-        )
-        if full_ids[: len(prompt_ids)] != prompt_ids:
-            raise ValueError(
-                "the chat template does not render the prompt as a prefix of the "
-                "prompt+response conversation; labels cannot be placed. Use a "
-                "template whose assistant turn only appends to the generation prompt."
-            )
-        return full_ids, len(prompt_ids)
-    _, spaced_response = join_plain(prompt, response)
-    response_ids = _ids(tokenizer(spaced_response, add_special_tokens=False)["input_ids"])
-    if tokenizer.eos_token_id is not None:
-        response_ids.append(tokenizer.eos_token_id)
-    return prompt_ids + response_ids, len(prompt_ids)
+    (ids,), n_prompt = encode_responses(tokenizer, prompt, [response], use_chat_template)
+    return ids, n_prompt

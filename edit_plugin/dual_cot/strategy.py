@@ -14,7 +14,7 @@ from functools import partial
 
 from axolotl.prompt_tokenizers import DatasetWrappingStrategy
 
-from edit_plugin.dual_cot.tokenize import tokenize_dual, tokenize_sft
+from edit_plugin.dual_cot.tokenize import tokenize_dual_batch, tokenize_sft_batch
 from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, record_problem
 
 LOG = logging.getLogger("axolotl.edit_plugin.dual_cot")
@@ -29,22 +29,17 @@ SFT_COLUMNS = ("input_ids", "attention_mask", "labels")
 def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source):
     fields = REQUIRED_FIELDS if with_rejected else SFT_FIELDS
     columns = KRSL_COLUMNS if with_rejected else SFT_COLUMNS
-    out = {name: [] for name in (*columns, DROP_COLUMN)}
     for offset, index in enumerate(indices):
-        record = {name: batch[name][offset] for name in fields}
-        problem = record_problem(record, fields)
+        problem = record_problem({name: batch[name][offset] for name in fields}, fields)
         if problem:
             # Row i of a JSON-lines file is line i + 1 when it has no blank lines.
             raise DualCoTDataError(f"{source}, line {index + 1} (row {index}): {problem}")
-        if with_rejected:
-            row, reason = tokenize_dual(
-                tokenizer, record["prompt"], record["chosen"], record["rejected"], sequence_len
-            )
-        else:
-            row, reason = tokenize_sft(tokenizer, record["prompt"], record["chosen"], sequence_len)
-        for name in columns:
-            out[name].append(row[name] if row else [])
-        out[DROP_COLUMN].append(reason or "")
+    if with_rejected:
+        results = tokenize_dual_batch(tokenizer, batch["prompt"], batch["chosen"], batch["rejected"], sequence_len)
+    else:
+        results = tokenize_sft_batch(tokenizer, batch["prompt"], batch["chosen"], sequence_len)
+    out = {name: [row[name] if row else [] for row, _ in results] for name in columns}
+    out[DROP_COLUMN] = [reason or "" for _, reason in results]
     return out
 
 
@@ -92,13 +87,14 @@ class DualCoTStrategy(DatasetWrappingStrategy):
             LOG.warning("%s: kept %d of %d rows; dropped %s", self.source, kept, len(tokenized), summary)
         else:
             LOG.info("%s: kept all %d rows", self.source, kept)
-        tokenized = tokenized.filter(
-            lambda reasons: [not r for r in reasons],
-            input_columns=[DROP_COLUMN],
-            batched=True,
-            num_proc=process_count,
-            keep_in_memory=keep_in_memory,
-        )
+        if drops:
+            tokenized = tokenized.filter(
+                lambda reasons: [not r for r in reasons],
+                input_columns=[DROP_COLUMN],
+                batched=True,
+                num_proc=process_count,
+                keep_in_memory=keep_in_memory,
+            )
         return tokenized.remove_columns(DROP_COLUMN)
 
 

@@ -1,4 +1,4 @@
-"""Turn one dual-CoT record into aligned model inputs (no Axolotl import).
+"""Turn dual-CoT records into aligned model inputs (no Axolotl import).
 
 Columns of a KRSL row:
 - ``input_ids``, ``attention_mask``, ``labels``: prompt + chosen CoT (Axolotl's
@@ -15,9 +15,9 @@ silently after a change of alpha or beta.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from edit_plugin.chat import encode_example
+from edit_plugin.chat import encode_batch
 from edit_plugin.keysteps import key_token_masks
 
 IGNORE_INDEX = -100
@@ -26,61 +26,75 @@ DROP_IDENTICAL = "chosen and rejected CoTs are identical"
 DROP_TRUNCATED = "the CoT is cut away entirely by sequence_len"
 DROP_NO_KEYS = "no key token is left after truncation"
 
-
-@dataclass
-class Encoded:
-    input_ids: list[int]
-    labels: list[int]
-    key_mask: list[int]
+Result = tuple[dict | None, str | None]
 
 
-def _finish(ids: list[int], n_prompt: int, cot_mask: list[bool], sequence_len: int) -> Encoded:
-    """Labels and the key mask over the whole sequence, cut to ``sequence_len``."""
-    labels = [IGNORE_INDEX] * n_prompt + ids[n_prompt:]
-    key_mask = [0] * n_prompt + [int(m) for m in cot_mask]
-    return Encoded(ids[:sequence_len], labels[:sequence_len], key_mask[:sequence_len])
+def _side(ids: list[int], n_prompt: int, key_mask: list[bool] | None, sequence_len: int) -> dict:
+    """ids, labels and key mask of one side, cut to ``sequence_len``."""
+    ids = ids[:sequence_len]
+    labels = [IGNORE_INDEX] * min(n_prompt, len(ids)) + ids[n_prompt:]
+    side = {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
+    if key_mask is not None:
+        side["key_mask"] = ([0] * n_prompt + [int(m) for m in key_mask])[:sequence_len]
+    return side
 
 
-def has_response(encoded: Encoded) -> bool:
-    return any(label != IGNORE_INDEX for label in encoded.labels)
+def _has_response(side: dict) -> bool:
+    return len(side["input_ids"]) > side["labels"].count(IGNORE_INDEX)
 
 
-def tokenize_sft(tokenizer, prompt: str, chosen: str, sequence_len: int, use_chat_template=None):
-    """SFT row (prompt + chosen) or None when the CoT is cut away entirely."""
-    ids, n_prompt = encode_example(tokenizer, prompt, chosen, use_chat_template)
-    encoded = _finish(ids, n_prompt, [False] * (len(ids) - n_prompt), sequence_len)
-    if not has_response(encoded):
-        return None, DROP_TRUNCATED
-    return {
-        "input_ids": encoded.input_ids,
-        "attention_mask": [1] * len(encoded.input_ids),
-        "labels": encoded.labels,
-    }, None
+def sft_row(ids: list[int], n_prompt: int, sequence_len: int) -> Result:
+    """SFT row, or (None, reason) when the CoT is cut away entirely."""
+    side = _side(ids, n_prompt, None, sequence_len)
+    return (side, None) if _has_response(side) else (None, DROP_TRUNCATED)
 
 
-def tokenize_dual(
-    tokenizer, prompt: str, chosen: str, rejected: str, sequence_len: int, use_chat_template=None
-):
-    """KRSL row, or (None, reason) when the pair cannot teach anything."""
-    if chosen.strip() == rejected.strip():
+def dual_row(chosen_ids: list[int], rejected_ids: list[int], n_prompt: int, sequence_len: int) -> Result:
+    """KRSL row from the token ids of prompt + chosen and prompt + rejected
+    (sharing ``n_prompt`` prompt tokens), or (None, reason)."""
+    if chosen_ids == rejected_ids:
         return None, DROP_IDENTICAL
-    c_ids, c_prompt = encode_example(tokenizer, prompt, chosen, use_chat_template)
-    r_ids, r_prompt = encode_example(tokenizer, prompt, rejected, use_chat_template)
     # Align the CoT tokens only: the prompt is shared by both sides.
-    c_mask, r_mask = key_token_masks(c_ids[c_prompt:], r_ids[r_prompt:])
-    chosen_side = _finish(c_ids, c_prompt, c_mask, sequence_len)
-    rejected_side = _finish(r_ids, r_prompt, r_mask, sequence_len)
-    if not (has_response(chosen_side) and has_response(rejected_side)):
+    c_mask, r_mask = key_token_masks(chosen_ids[n_prompt:], rejected_ids[n_prompt:])
+    chosen = _side(chosen_ids, n_prompt, c_mask, sequence_len)
+    rejected = _side(rejected_ids, n_prompt, r_mask, sequence_len)
+    if not (_has_response(chosen) and _has_response(rejected)):
         return None, DROP_TRUNCATED
-    if not (any(chosen_side.key_mask) or any(rejected_side.key_mask)):
+    if not (any(chosen["key_mask"]) or any(rejected["key_mask"])):
         return None, DROP_NO_KEYS
     return {
-        "input_ids": chosen_side.input_ids,
-        "attention_mask": [1] * len(chosen_side.input_ids),
-        "labels": chosen_side.labels,
-        "chosen_key_mask": chosen_side.key_mask,
-        "rejected_input_ids": rejected_side.input_ids,
-        "rejected_attention_mask": [1] * len(rejected_side.input_ids),
-        "rejected_labels": rejected_side.labels,
-        "rejected_key_mask": rejected_side.key_mask,
+        "input_ids": chosen["input_ids"],
+        "attention_mask": chosen["attention_mask"],
+        "labels": chosen["labels"],
+        "chosen_key_mask": chosen["key_mask"],
+        "rejected_input_ids": rejected["input_ids"],
+        "rejected_attention_mask": rejected["attention_mask"],
+        "rejected_labels": rejected["labels"],
+        "rejected_key_mask": rejected["key_mask"],
     }, None
+
+
+def tokenize_dual_batch(tokenizer, prompts: Sequence[str], chosen: Sequence[str],
+                        rejected: Sequence[str], sequence_len: int, use_chat_template=None) -> list[Result]:
+    encoded = encode_batch(tokenizer, prompts, list(zip(chosen, rejected)), use_chat_template)
+    return [
+        (None, DROP_IDENTICAL) if c.strip() == r.strip() else dual_row(c_ids, r_ids, n_prompt, sequence_len)
+        for c, r, ((c_ids, r_ids), n_prompt) in zip(chosen, rejected, encoded)
+    ]
+
+
+def tokenize_sft_batch(tokenizer, prompts: Sequence[str], chosen: Sequence[str],
+                       sequence_len: int, use_chat_template=None) -> list[Result]:
+    encoded = encode_batch(tokenizer, prompts, [[c] for c in chosen], use_chat_template)
+    return [sft_row(ids, n_prompt, sequence_len) for (ids,), n_prompt in encoded]
+
+
+def tokenize_dual(tokenizer, prompt: str, chosen: str, rejected: str, sequence_len: int,
+                  use_chat_template=None) -> Result:
+    """One KRSL row, or (None, reason) when the pair cannot teach anything."""
+    return tokenize_dual_batch(tokenizer, [prompt], [chosen], [rejected], sequence_len, use_chat_template)[0]
+
+
+def tokenize_sft(tokenizer, prompt: str, chosen: str, sequence_len: int, use_chat_template=None) -> Result:
+    """One SFT row (prompt + chosen), or (None, reason)."""
+    return tokenize_sft_batch(tokenizer, [prompt], [chosen], sequence_len, use_chat_template)[0]
