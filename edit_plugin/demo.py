@@ -94,9 +94,11 @@ def train_stage(settings: DemoSettings, stage: str, base_model: Path, dual: Path
 
 
 def format_table(rows: list[tuple[str, dict]]) -> str:
-    lines = ["| model | accuracy | correct / n | answer extracted |", "|---|---|---|---|"]
+    lines = ["| model | answer accuracy | correct / n | intermediate values A, B right | answer extracted |",
+             "|---|---|---|---|---|"]
     for name, r in rows:
-        lines.append(f"| {name} | {100 * r['accuracy']:.1f}% | {r['correct']} / {r['n']} | {100 * r['answered']:.0f}% |")
+        lines.append(f"| {name} | {100 * r['accuracy']:.1f}% | {r['correct']} / {r['n']} | "
+                     f"{100 * r['intermediate_right']:.1f}% | {100 * r['answered']:.0f}% |")
     return "\n".join(lines)
 
 
@@ -118,12 +120,16 @@ def run_demo(settings: DemoSettings) -> dict:
         scored, completions = stages.run(
             f"4/5 Greedy decoding: {name}", evaluate_model, str(path), heldout,
             settings.max_new_tokens, 16, name)
+        scored["intermediate_right"] = sum(
+            arithmetic.intermediate_values_right(q["prompt"], c) for q, c in zip(heldout, completions)
+        ) / len(heldout)
         results.append((name, scored))
         samples[name] = completions[:3]
 
     table = format_table(results)
     krsl_last = krsl_steps[-1] if krsl_steps else {}
     summary = {
+        "table": table,
         "workdir": str(settings.workdir),
         "train_pairs": settings.train_pairs,
         "heldout": len(heldout),

@@ -39,3 +39,14 @@ def test_heldout_questions_are_disjoint_from_training():
     questions = generate_questions(100, seed=0, exclude=train_prompts)
     assert not train_prompts & {q["prompt"] for q in questions}
     assert all(int(q["answer"]) == gold(q["prompt"]) for q in questions)
+
+
+def test_intermediate_values_are_read_back_from_cots():
+    from edit_plugin.synthetic.arithmetic import intermediate_values_right, parse_question
+
+    for p in generate_pairs(20, seed=4):
+        assert parse_question(p["prompt"]).answer() == int(p["answer"])
+        assert intermediate_values_right(p["prompt"], p["chosen"]) == 1.0
+        # One group is wrong in the rejected CoT, the other is right.
+        assert intermediate_values_right(p["prompt"], p["rejected"]) == 0.5
+    assert intermediate_values_right(p["prompt"], "no steps") == 0.0

@@ -13,6 +13,7 @@ and is consistent after it, so it ends in a wrong answer:
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 from edit_plugin.prompts import COT_OPENING, build_prompt, format_answer_sentence
@@ -173,3 +174,31 @@ def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -
              "prompt": prompt, "answer": str(question.answer())}
         )
     return out
+
+
+_GROUP = r"\((-?\d+) ([+*-]) (-?\d+) ([+*-]) (-?\d+)\)"
+_QUESTION_RE = re.compile(rf"\({_GROUP} ([+*-]) {_GROUP}\) =")
+
+
+def parse_question(prompt: str) -> Question | None:
+    """The question inside a prompt written by `generate_pairs`/`generate_questions`."""
+    match = _QUESTION_RE.search(prompt)
+    if not match:
+        return None
+    g = match.groups()
+    left = Group((int(g[0]), int(g[2]), int(g[4])), (g[1], g[3]))
+    right = Group((int(g[6]), int(g[8]), int(g[10])), (g[7], g[9]))
+    return Question(left, g[5], right)
+
+
+def intermediate_values_right(prompt: str, completion: str) -> float:
+    """Share of the two intermediate results (A and B) a completion gets right:
+    a finer view of reasoning than the final answer alone."""
+    question = parse_question(prompt)
+    if question is None:
+        return 0.0
+    right = 0
+    for name, group in (("A", question.left), ("B", question.right)):
+        match = re.search(rf"^{name} = .* = (-?\d+)\.\s*$", completion, re.MULTILINE)
+        right += bool(match) and int(match.group(1)) == group.steps()[1]
+    return right / 2
