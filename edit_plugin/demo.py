@@ -1,8 +1,11 @@
 """`make demo`: the whole EDIT path on the embedded student, on a CPU.
 
 synthetic dual CoTs + held-out questions → axolotl train (SFT) → merge-lora →
-axolotl train (KRSL) → merge-lora → greedy decoding of the held-out set with
-the base, SFT and KRSL models → accuracy table.
+axolotl train (KRSL) → merge-lora → score the base, SFT and KRSL models:
+- with `edit-cot eval` (lm-eval) on ``edit_bbh_multistep_arithmetic_two``, the
+  50 BBH test questions of the task the synthetic data imitates;
+- by greedy decoding of the synthetic held-out questions, where the
+  intermediate results of a CoT can be checked too.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class DemoSettings:
     sft_epochs: int | None = None  # None: the recipe's value
     krsl_epochs: int | None = None
     max_new_tokens: int = 96
+    eval_tasks: tuple[str, ...] = ("edit_bbh_multistep_arithmetic_two",)
+    eval_max_gen_toks: int = 160
     overrides: dict = field(default_factory=dict)
 
 
@@ -94,12 +99,32 @@ def train_stage(settings: DemoSettings, stage: str, base_model: Path, dual: Path
 
 
 def format_table(rows: list[tuple[str, dict]]) -> str:
-    lines = ["| model | answer accuracy | correct / n | intermediate values A, B right | answer extracted |",
-             "|---|---|---|---|---|"]
+    lm_eval_names = sorted({t for _, r in rows for t in r.get("lm_eval", {})})
+    lines = ["| model | held-out accuracy | correct / n | intermediate values A, B right | answer extracted | "
+             + " | ".join(f"{t} (lm-eval)" for t in lm_eval_names) + " |",
+             "|---" * (5 + len(lm_eval_names)) + "|"]
     for name, r in rows:
+        lm = " | ".join(f"{r['lm_eval'][t]:.1f}%" for t in lm_eval_names)
         lines.append(f"| {name} | {100 * r['accuracy']:.1f}% | {r['correct']} / {r['n']} | "
-                     f"{100 * r['intermediate_right']:.1f}% | {100 * r['answered']:.0f}% |")
+                     f"{100 * r['intermediate_right']:.1f}% | {100 * r['answered']:.0f}% | {lm} |")
     return "\n".join(lines)
+
+
+def score_with_lm_eval(settings: DemoSettings, name: str, path: Path) -> dict:
+    """`edit-cot eval` on the demo's task subset (local benchmark data when
+    EDIT_DATA_DIR is set or ../shared/data lies beside the checkout)."""
+    import os
+
+    from edit_plugin.evaluation.data import DATA_DIR_ENV
+    from edit_plugin.evaluation.runner import run_eval
+
+    shared = REPO_RECIPES.parents[1] / "shared" / "data"
+    if not os.environ.get(DATA_DIR_ENV) and shared.is_dir():
+        os.environ[DATA_DIR_ENV] = str(shared)
+    out = settings.workdir / "eval" / name.split()[0].lower()
+    payload = run_eval(str(path), out, tasks=list(settings.eval_tasks),
+                       max_gen_toks=settings.eval_max_gen_toks, batch_size=16, label=name)
+    return payload["summary"]["tasks"]
 
 
 def run_demo(settings: DemoSettings) -> dict:
@@ -123,6 +148,8 @@ def run_demo(settings: DemoSettings) -> dict:
         scored["intermediate_right"] = sum(
             arithmetic.intermediate_values_right(q["prompt"], c) for q, c in zip(heldout, completions)
         ) / len(heldout)
+        scored["lm_eval"] = stages.run(f"4/5 edit-cot eval ({', '.join(settings.eval_tasks)}): {name}",
+                                       score_with_lm_eval, settings, name, path)
         results.append((name, scored))
         samples[name] = completions[:3]
 

@@ -1,0 +1,1 @@
+"""Evaluation: benchmark data, answer scoring and the lm-eval glue."""

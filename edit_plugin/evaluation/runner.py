@@ -1,0 +1,126 @@
+"""`edit-cot eval`: lm-eval over our tasks, the paper's table, a bar chart.
+
+The paper's "Average" is the plain mean of the five benchmark accuracies
+(BBH-test, BB-sub, AGIEval, ARC-E, ARC-C); lm-eval cannot give it (a group
+aggregates over its leaf tasks), so it is computed here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import edit_plugin
+
+METRIC = "exact_match,cot-answer"
+COLUMNS = (("BBH-test", "edit_bbh"), ("BB-sub", "edit_bbsub"), ("AGIEval", "edit_agieval"),
+           ("ARC-E", "edit_arc_easy"), ("ARC-C", "edit_arc_challenge"))
+SUITES = {
+    "ind": ["edit_bbh"],
+    "ood": ["edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
+    "all": ["edit_bbh", "edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
+}
+
+
+def tasks_path() -> Path:
+    """The folder to pass to ``lm_eval --include_path``."""
+    return Path(edit_plugin.__file__).resolve().parent / "eval_tasks"
+
+
+def task_manager():
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=str(tasks_path()), include_defaults=False)
+
+
+def summarize(results: dict, label: str) -> dict:
+    """Benchmark accuracies (percent) and their plain mean, from lm-eval results;
+    ``tasks`` holds every task's and group's accuracy."""
+    row = {"label": label, "tasks": {name: 100.0 * float(entry[METRIC])
+                                     for name, entry in results.get("results", {}).items() if METRIC in entry}}
+    for column, name in COLUMNS:
+        entry = results.get("results", {}).get(name)
+        if entry and METRIC in entry:
+            row[column] = 100.0 * float(entry[METRIC])
+    scores = [row[c] for c, _ in COLUMNS if c in row]
+    if len(scores) == len(COLUMNS):
+        row["Avg"] = sum(scores) / len(scores)
+    return row
+
+
+def markdown_table(rows: list[dict]) -> str:
+    headers = [c for c, _ in COLUMNS] + ["Avg"]
+    lines = ["| run | " + " | ".join(headers) + " |", "|---" * (len(headers) + 1) + "|"]
+    for row in rows:
+        cells = [f"{row[h]:.1f}" if h in row else "–" for h in headers]
+        lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def bar_chart(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    headers = [c for c, _ in COLUMNS] + ["Avg"]
+    width = 0.8 / max(len(rows), 1)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for i, row in enumerate(rows):
+        xs = [j + i * width for j in range(len(headers))]
+        ax.bar(xs, [row.get(h, 0.0) for h in headers], width, label=row["label"])
+    ax.set_xticks([j + width * (len(rows) - 1) / 2 for j in range(len(headers))], headers)
+    ax.set_ylabel("CoT accuracy (%)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def uses_chat_template(model: str) -> bool:
+    from transformers import AutoTokenizer
+
+    return bool(getattr(AutoTokenizer.from_pretrained(model), "chat_template", None))
+
+
+def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str = "all",
+             limit: int | None = None, backend: str = "hf", max_gen_toks: int | None = None,
+             batch_size: int = 8, apply_chat_template: bool | None = None, label: str | None = None,
+             tasks: list[str] | None = None) -> dict:
+    """Score a model; ``tasks`` (task or group names) overrides ``suite``."""
+    import torch
+    from lm_eval import simple_evaluate
+
+    if apply_chat_template is None:
+        # Score with the format the student was trained on.
+        apply_chat_template = uses_chat_template(peft or model)
+    model_args = f"pretrained={model}" + (f",peft={peft}" if peft else "")
+    gen_kwargs = f"max_gen_toks={max_gen_toks}" if max_gen_toks else None
+    start = time.perf_counter()
+    results = simple_evaluate(
+        model=backend, model_args=model_args, tasks=tasks or SUITES[suite], task_manager=task_manager(),
+        limit=limit, batch_size=batch_size, apply_chat_template=apply_chat_template,
+        gen_kwargs=gen_kwargs, log_samples=False,
+        device="cuda" if torch.cuda.is_available() else "cpu",
+    )
+    label = label or Path(peft or model).name
+    row = summarize(results, label)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    payload = {"summary": row, "suite": suite, "limit": limit, "apply_chat_template": apply_chat_template,
+               "seconds": round(time.perf_counter() - start, 1),
+               "lm_eval": {k: results[k] for k in ("results", "groups", "n-samples", "config") if k in results}}
+    (output_dir / "results.json").write_text(json.dumps(payload, indent=2, default=str))
+    (output_dir / "table.md").write_text(markdown_table([row]) + "\n")
+    bar_chart([row], output_dir / "accuracy.png")
+    return payload
+
+
+def compare(result_files: list[Path], output_dir: Path | None = None) -> str:
+    rows = [json.loads(Path(f).read_text())["summary"] for f in result_files]
+    table = markdown_table(rows)
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "compare.md").write_text(table + "\n")
+        bar_chart(rows, output_dir / "compare.png")
+    return table

@@ -1,0 +1,247 @@
+"""The lm-eval tasks: listing, document counts on the local data, scoring with
+a scripted model, the CLI's table and Average."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from edit_plugin.evaluation import data
+from edit_plugin.splits import bbh_split
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data beside the checkout")
+
+
+@pytest.fixture(autouse=True)
+def local_data(monkeypatch):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(SHARED))
+    data.bbh_examples.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def manager():
+    from edit_plugin.evaluation.runner import task_manager
+
+    return task_manager()
+
+
+def test_split_is_disjoint_covering_and_four_to_one():
+    total_test = total_train = 0
+    for task in data.BBH_TASKS:
+        n = len(data.bbh_examples(task))
+        train, test = bbh_split(task, n)
+        assert not set(train) & set(test)
+        assert sorted(train + test) == list(range(n))
+        assert len(test) == n // 5
+        assert bbh_split(task, n) == (train, test)  # deterministic
+        total_test += len(test)
+        total_train += len(train)
+    assert (total_test, total_train) == (1301, 5210)
+
+
+def test_every_task_and_group_is_listed(manager):
+    names = set(manager.all_tasks)
+    groups = {"edit_bbh", "edit_bbh_train", "edit_bbh_full", "edit_bbh_fewshot", "edit_bbsub",
+              "edit_agieval", "edit_ood", "edit_all"}
+    assert groups <= names
+    assert {"edit_arc_easy", "edit_arc_challenge"} <= names
+    for prefix in ("edit_bbh_", "edit_bbh_train_", "edit_bbh_full_", "edit_bbh_fewshot_"):
+        assert {prefix + t for t in data.BBH_TASKS} <= names
+    assert len([n for n in names if n.startswith("edit_bbsub_")]) == 61
+    assert len([n for n in names if n.startswith("edit_agieval_")]) == 8
+
+
+def test_document_counts_equal_the_data():
+    from edit_plugin.evaluation.bbsub import bbsub_docs, manifest
+
+    assert sum(len(data.bbh_docs(t, "full")) for t in data.BBH_TASKS) == 6511
+    assert sum(len(data.bbh_docs(t, "test")) for t in data.BBH_TASKS) == 1301
+    for task in ("snarks", "word_sorting"):
+        test_ids = {d["id"] for d in data.bbh_docs(task, "test")}
+        train_ids = {d["id"] for d in data.bbh_docs(task, "train")}
+        assert not test_ids & train_ids
+    sizes = {s: len(data.agieval_docs(s)) for s in data.AGIEVAL_SUBSETS}
+    assert sizes == {"aqua-rat": 254, "logiqa-en": 651, "lsat-ar": 230, "lsat-lr": 510, "lsat-rc": 269,
+                     "sat-math": 220, "sat-en": 206, "sat-en-without-passage": 206}
+    assert len(data.arc_docs("arc_easy")) == 2376 and len(data.arc_docs("arc_challenge")) == 1172
+    pinned = manifest()["subtasks"]
+    assert len(pinned) == 61
+    for name, entry in pinned.items():
+        docs = bbsub_docs(name)
+        assert 0 < len(docs) <= 100
+        assert len(docs) == len(entry["fingerprints"])
+
+
+def test_choice_docs_are_lettered_and_targets_valid():
+    from edit_plugin.evaluation.scoring import canonical_target
+
+    for doc in data.arc_docs("arc_challenge")[:50] + data.agieval_docs("lsat-ar")[:20] + data.bbh_docs("date_understanding")[:20]:
+        assert doc["kind"] == "choice"
+        assert canonical_target(doc) in doc["option_labels"]
+        assert "(A)" in doc["question"]
+
+
+class ScriptedLM:
+    """An lm-eval LM that answers from a table: right, right in other words,
+    wrong, malformed or empty, by the position of the document."""
+
+    def __new__(cls, *args, **kwargs):
+        from lm_eval.api.model import LM
+
+        class _Scripted(LM):
+            def __init__(self, answers):
+                super().__init__()
+                self.answers = answers
+
+            def generate_until(self, requests, disable_tqdm=False):
+                return [self.answers[request.args[0]] for request in requests]
+
+            def loglikelihood(self, requests, disable_tqdm=False):
+                raise NotImplementedError
+
+            def loglikelihood_rolling(self, requests, disable_tqdm=False):
+                raise NotImplementedError
+
+        return _Scripted(*args, **kwargs)
+
+
+def scripted_answer(doc: dict, position: int) -> tuple[str, bool]:
+    target = doc["target"]
+    letter = target.strip("()")
+    style = position % 6
+    if style == 0:
+        return f"Let's think step by step. Therefore, the answer is {target}.", True
+    if style == 1:
+        if doc["kind"] == "choice":
+            text = doc["option_texts"][doc["option_labels"].index(letter)]
+            return f"So the answer is {text}.", True
+        return f"The answer is: {target}", True
+    if style == 2:
+        if doc["kind"] == "choice":
+            wrong = next(label for label in doc["option_labels"] if label != letter)
+            return f"Therefore, the answer is ({wrong}).", False
+        return "Therefore, the answer is zzz.", False
+    if style == 3:
+        return f"I would pick {target} here", False  # no answer phrase: malformed
+    if style == 4:
+        return "", False
+    return f"the answer is {target.lower()}", True
+
+
+def run_scripted(manager, tasks, limit):
+    from lm_eval import simple_evaluate
+
+    from edit_plugin.evaluation.lm_eval_glue import doc_to_text
+
+    answers, expected = {}, {}
+    loaded = manager.load_task_or_group(tasks)
+
+    def leaves(obj):
+        for value in obj.values():
+            if isinstance(value, dict):
+                yield from leaves(value)
+            else:
+                yield value
+
+    for task in leaves(loaded):
+        docs = list(task.eval_docs)[:limit]
+        right = 0
+        for i, doc in enumerate(docs):
+            text, ok = scripted_answer(doc, i)
+            answers[doc_to_text(doc)] = text
+            right += ok
+        expected[task.config.task] = (right, len(docs))
+    results = simple_evaluate(model=ScriptedLM(answers), tasks=tasks, task_manager=manager, limit=limit,
+                              apply_chat_template=False)
+    return results, expected
+
+
+def test_scripted_model_gets_exactly_the_expected_accuracy(manager):
+    from edit_plugin.evaluation.runner import METRIC
+
+    tasks = ["edit_bbh_boolean_expressions", "edit_bbh_date_understanding", "edit_bbh_word_sorting",
+             "edit_bbh_multistep_arithmetic_two", "edit_arc_challenge"]
+    results, expected = run_scripted(manager, tasks, limit=12)
+    for task, (right, n) in expected.items():
+        assert results["results"][task][METRIC] == pytest.approx(right / n), task
+
+
+def test_group_is_micro_averaged_and_average_is_mean_of_five(manager, tmp_path):
+    from edit_plugin.evaluation.runner import COLUMNS, METRIC, SUITES, summarize
+
+    results, expected = run_scripted(manager, SUITES["all"], limit=2)
+    right = sum(r for t, (r, n) in expected.items() if t.startswith("edit_bbh_"))
+    total = sum(n for t, (r, n) in expected.items() if t.startswith("edit_bbh_"))
+    assert results["results"]["edit_bbh"][METRIC] == pytest.approx(right / total)
+    row = summarize(results, "scripted")
+    five = [row[c] for c, _ in COLUMNS]
+    assert row["Avg"] == pytest.approx(sum(five) / 5)
+
+
+def test_unreachable_data_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    data.bbh_examples.cache_clear()
+    with pytest.raises(data.BenchmarkDataUnavailable, match=rf"{data.DATA_DIR_ENV}=.* has no bbh/snarks.json"):
+        data.bbh_docs("snarks")
+    monkeypatch.delenv(data.DATA_DIR_ENV)
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(data.BenchmarkDataUnavailable, match=rf"allenai/ai2_arc.*Set {data.DATA_DIR_ENV}"):
+        data.arc_docs("arc_easy")
+
+
+def test_fewshot_prompt_has_the_lm_eval_exemplars_with_our_answer_phrase():
+    from edit_plugin.evaluation.lm_eval_glue import doc_to_text, load_docs
+
+    doc = load_docs("bbh", "navigate", "fewshot")["test"][0]
+    text = doc_to_text(doc)
+    assert text.count("Q: ") == 4 and "So the answer is" not in text
+    assert text.count("Therefore, the answer is") >= 3
+    assert text.endswith("A: Let's think step by step.")
+
+
+def test_zero_shot_prompt_is_the_training_prompt():
+    from edit_plugin.evaluation.lm_eval_glue import doc_to_text
+    from edit_plugin.prompts import build_prompt
+
+    bbh = data.bbh_docs("snarks")[0]
+    assert doc_to_text(bbh) == build_prompt(bbh["question"], bbh["description"])
+    arc = data.arc_docs("arc_easy")[0]
+    assert doc_to_text(arc) == f"{arc['question']}\n\nA:"
+
+
+def test_committed_task_files_match_the_generator():
+    from edit_plugin.eval_tasks.make_tasks import HERE, task_files
+
+    for relative, content in task_files().items():
+        assert (HERE / relative).read_text() == content, relative
+
+
+@pytest.mark.slow
+def test_cli_end_to_end_on_the_embedded_student(tmp_path, student_path):
+    import subprocess
+    import sys
+
+    from edit_plugin.evaluation.runner import COLUMNS
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "edit_plugin.cli", "eval", "--model", str(student_path), "--suite", "all",
+           "--limit", "1", "--max-gen-toks", "32", "--output-dir", str(out)]
+    env = {**os.environ, data.DATA_DIR_ENV: str(SHARED)}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500)
+    assert done.returncode == 0, done.stderr[-3000:]
+    payload = json.loads((out / "results.json").read_text())
+    row = payload["summary"]
+    assert all(c in row for c, _ in COLUMNS) and "Avg" in row
+    assert payload["apply_chat_template"] is True
+    assert (out / "table.md").read_text().startswith("| run | BBH-test")
+    assert (out / "accuracy.png").stat().st_size > 1000
+    compare = subprocess.run([sys.executable, "-m", "edit_plugin.cli", "eval", "compare",
+                              str(out / "results.json"), str(out / "results.json"), "--output-dir", str(tmp_path / "cmp")],
+                             capture_output=True, text=True, check=True)
+    assert compare.stdout.count(row["label"]) == 2
+    assert (tmp_path / "cmp" / "compare.png").exists()
