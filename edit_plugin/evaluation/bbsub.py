@@ -65,7 +65,7 @@ def bbsub_docs(subtask: str) -> list[dict]:
         gold_text = ex["options"][ex["gold"]].strip()
         texts = sorted(o.strip() for o in ex["options"])
         labels = [chr(65 + i) if i < 26 else f"A{chr(65 + i - 26)}" for i in range(len(texts))]
-        docs.append(data._choice_doc(f"bbsub_{subtask}-{k}", f"bbsub_{subtask}", normalise_input(ex["input"]),
+        docs.append(data.choice_doc(f"bbsub_{subtask}-{k}", f"bbsub_{subtask}", normalise_input(ex["input"]),
                                      labels, texts, labels[texts.index(gold_text)],
                                      description=entry["description"]))
     return docs

@@ -174,7 +174,7 @@ def _agieval_local(subset: str) -> list[dict]:
         labels, texts = zip(*[_split_option(o, k) for k, o in enumerate(row["options"])])
         passage = (row.get("passage") or "").strip()
         question = (passage + "\n" if passage else "") + row["question"].strip()
-        docs.append(_choice_doc(f"agieval_{subset}-{i}", f"agieval_{subset}", question,
+        docs.append(choice_doc(f"agieval_{subset}-{i}", f"agieval_{subset}", question,
                                 list(labels), list(texts), row["label"]))
     return docs
 
@@ -187,7 +187,7 @@ def _agieval_hub(subset: str) -> list[dict]:
         query = re.sub(r"^Q:\s*", "", query)
         query = re.split(r"\s*Answer Choices:", query)[0].strip()
         labels, texts = (list(x) for x in zip(*[_split_option(c, k) for k, c in enumerate(row["choices"])]))
-        docs.append(_choice_doc(f"agieval_{subset}-{i}", f"agieval_{subset}", query, labels, texts,
+        docs.append(choice_doc(f"agieval_{subset}-{i}", f"agieval_{subset}", query, labels, texts,
                                 labels[row["gold"][0]]))
     return docs
 
@@ -198,7 +198,7 @@ def agieval_docs(subset: str) -> list[dict]:
     return _agieval_local(subset) if local_dir() else _agieval_hub(subset)
 
 
-def _choice_doc(doc_id, task, question, labels, texts, gold_label, description="") -> dict:
+def choice_doc(doc_id, task, question, labels, texts, gold_label, description="") -> dict:
     return {"id": doc_id, "task": task, "description": description,
             "question": f"{question}\nAnswer Choices:\n{_lettered(labels, texts)}",
             "target": f"({gold_label})", "kind": "choice",
@@ -220,7 +220,7 @@ def arc_docs(name: str) -> list[dict]:
             labels = list("ABCDE"[: len(labels)])
         else:
             gold = row["answerKey"]
-        docs.append(_choice_doc(row["id"], name, row["question"], labels, list(row["choices"]["text"]), gold))
+        docs.append(choice_doc(row["id"], name, row["question"], labels, list(row["choices"]["text"]), gold))
     return docs
 
 
@@ -245,24 +245,15 @@ def bigbench_local_examples(subtask: str) -> tuple[str, list[dict]]:
 
 
 def bigbench_hub_examples(subtask: str) -> tuple[str, list[dict]]:
-    """The same from tasksource/bigbench (all its splits: it re-splits the tasks)."""
-    import datasets
-
-    task, _, sub = subtask.partition("__")
+    """The same from tasksource/bigbench: every multiple-choice row of the
+    parent task, all splits (it re-splits the tasks and has no subtask
+    column); the manifest's fingerprints pick the subtask's examples."""
+    task = subtask.partition("__")[0]
     examples = []
     for split in ("train", "validation"):
-        try:
-            rows = datasets.load_dataset(BIGBENCH_HUB, task, split=split)
-        except Exception as err:
-            raise BenchmarkDataUnavailable(
-                f"cannot load the Hub dataset {BIGBENCH_HUB} ({task}): {err}. "
-                f"Set {DATA_DIR_ENV} to a local copy to evaluate offline.") from err
-        for row in rows:
-            if sub and not str(row.get("idx", "")).startswith(sub) and row.get("subtask", sub) != sub:
-                continue
+        for row in _hub(BIGBENCH_HUB, task, split):
             options = list(row["multiple_choice_targets"])
-            if not options:
-                continue
-            scores = list(row["multiple_choice_scores"])
-            examples.append({"input": row["inputs"], "options": options, "gold": scores.index(max(scores))})
+            if options:
+                scores = list(row["multiple_choice_scores"])
+                examples.append({"input": row["inputs"], "options": options, "gold": scores.index(max(scores))})
     return "", examples
