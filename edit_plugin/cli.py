@@ -55,6 +55,32 @@ def _demo(args) -> int:
     return 0
 
 
+def _keysteps(args) -> int:
+    from transformers import AutoTokenizer
+
+    from edit_plugin.records import iter_records
+    from edit_plugin.report import keystep_report
+
+    tokenizer_path = args.tokenizer
+    if tokenizer_path is None:
+        from edit_plugin.student import fetch_student
+
+        tokenizer_path = str(fetch_student())
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+    records = list(iter_records(args.data))
+    summary = keystep_report(records, tokenizer, args.out, args.html_pairs)
+    print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key")
+    for group in ("per_task", "per_source"):
+        for name, entry in summary[group].items():
+            print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key")
+    if "error_location" in summary:
+        loc = summary["error_location"]
+        print(f"  vs the marked error step ({loc['pairs']} pairs): precision {loc['precision']:.3f}, "
+              f"recall {loc['recall']:.3f}, first key token in the step {100 * loc['first_key_token_in_error_step']:.1f}%")
+    print(f"keysteps.json, keysteps.png, keysteps.html -> {args.out}")
+    return 0
+
+
 def _tasks_path(args) -> int:
     from edit_plugin.evaluation.runner import tasks_path
 
@@ -114,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--krsl-epochs", type=int, default=None)
     p.add_argument("--recipe-dir", default=None, help="folder with sft.yml and krsl.yml")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("keysteps", help="key-token report of a dual-CoT file (fractions, histogram, HTML)")
+    p.add_argument("data", type=Path)
+    p.add_argument("--tokenizer", default=None, help="default: the embedded student's")
+    p.add_argument("--out", type=Path, default=Path("runs/keysteps"))
+    p.add_argument("--html-pairs", type=int, default=50)
+    p.set_defaults(func=_keysteps)
+
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)
 

@@ -50,3 +50,14 @@ def test_intermediate_values_are_read_back_from_cots():
         # One group is wrong in the rejected CoT, the other is right.
         assert intermediate_values_right(p["prompt"], p["rejected"]) == 0.5
     assert intermediate_values_right(p["prompt"], "no steps") == 0.0
+
+
+def test_error_span_is_the_erroneous_step():
+    for p in generate_pairs(30, seed=5):
+        start, end = p["error_char_start"], p["error_char_end"]
+        assert 0 < start < end <= len(p["rejected"])
+        step = p["rejected"][start:end]
+        assert "\n" not in step
+        assert p["chosen"][:start] == p["rejected"][:start]
+        line = p["rejected"][: end].splitlines()[-1]
+        assert line.split(" = ")[0] in ("A", "B")

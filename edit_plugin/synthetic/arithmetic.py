@@ -140,6 +140,9 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
         chosen, answer = write_cot(question)
         rejected, wrong_answer = wrong
         start = _first_difference(chosen, rejected)
+        # The erroneous step: from the first difference to the end of its line.
+        line_end = rejected.find("\n", start)
+        end = line_end if line_end != -1 else len(rejected)
         records.append(
             {
                 "id": f"{TASK}-{seed}-{len(records)}",
@@ -152,6 +155,7 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
                 "source": "corrupted",
                 "error_type": error_type,
                 "error_char_start": start,
+                "error_char_end": end,
             }
         )
     return records

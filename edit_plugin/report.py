@@ -1,0 +1,144 @@
+"""`edit-cot keysteps`: how many CoT tokens are key, per task and source, and
+whether the key tokens find a known error.
+
+Key tokens are computed on the CoT tokens alone (the prompt is shared and
+the chat template adds the same tokens to both sides). Where a record marks
+its error (``error_char_start``/``error_char_end`` in the rejected CoT, as the
+synthetic teacher writes), the report gives the precision and recall of the
+rejected CoT's key tokens against that span, and the share of pairs whose
+first key token lies in it: an objective check of the key-step finder.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from edit_plugin.keysteps import key_token_masks
+
+
+@dataclass
+class PairReport:
+    id: str
+    task: str
+    source: str
+    chosen_tokens: int
+    rejected_tokens: int
+    chosen_key: int
+    rejected_key: int
+    span_tokens: int | None = None  # rejected tokens inside the marked error
+    key_in_span: int | None = None
+    first_key_in_span: bool | None = None
+
+    @property
+    def key_fraction(self) -> float:
+        total = self.chosen_tokens + self.rejected_tokens
+        return (self.chosen_key + self.rejected_key) / total if total else 0.0
+
+
+def _tokens(tokenizer, text: str):
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    return encoded["input_ids"], encoded["offset_mapping"]
+
+
+def analyse_pair(tokenizer, record: dict, index: int = 0):
+    """(PairReport, chosen pieces, rejected pieces); a piece is (text, is_key)."""
+    c_ids, c_offsets = _tokens(tokenizer, record["chosen"])
+    r_ids, r_offsets = _tokens(tokenizer, record["rejected"])
+    c_mask, r_mask = key_token_masks(c_ids, r_ids)
+    report = PairReport(
+        id=str(record.get("id", index)), task=str(record.get("task", "unknown")),
+        source=str(record.get("source", "unknown")), chosen_tokens=len(c_ids), rejected_tokens=len(r_ids),
+        chosen_key=sum(c_mask), rejected_key=sum(r_mask))
+    start, end = record.get("error_char_start"), record.get("error_char_end")
+    if start is not None and end is not None:
+        in_span = [s < end and e > start for s, e in r_offsets]
+        report.span_tokens = sum(in_span)
+        report.key_in_span = sum(k and i for k, i in zip(r_mask, in_span))
+        first = next((i for i, k in enumerate(r_mask) if k), None)
+        report.first_key_in_span = first is not None and in_span[first]
+    pieces = (
+        [(record["chosen"][s:e], k) for (s, e), k in zip(c_offsets, c_mask)],
+        [(record["rejected"][s:e], k) for (s, e), k in zip(r_offsets, r_mask)],
+    )
+    return report, pieces
+
+
+def summarise(reports: list[PairReport]) -> dict:
+    def fraction(rs):
+        tokens = sum(r.chosen_tokens + r.rejected_tokens for r in rs)
+        return sum(r.chosen_key + r.rejected_key for r in rs) / tokens if tokens else 0.0
+
+    groups: dict[str, dict[str, list]] = {"task": defaultdict(list), "source": defaultdict(list)}
+    for r in reports:
+        groups["task"][r.task].append(r)
+        groups["source"][r.source].append(r)
+    summary = {
+        "pairs": len(reports),
+        "key_token_fraction": fraction(reports),
+        "per_task": {k: {"pairs": len(v), "key_token_fraction": fraction(v)} for k, v in sorted(groups["task"].items())},
+        "per_source": {k: {"pairs": len(v), "key_token_fraction": fraction(v)} for k, v in sorted(groups["source"].items())},
+    }
+    marked = [r for r in reports if r.span_tokens is not None]
+    if marked:
+        key = sum(r.rejected_key for r in marked)
+        hits = sum(r.key_in_span for r in marked)
+        span = sum(r.span_tokens for r in marked)
+        summary["error_location"] = {
+            "pairs": len(marked),
+            "precision": hits / key if key else 0.0,
+            "recall": hits / span if span else 0.0,
+            "first_key_token_in_error_step": sum(r.first_key_in_span for r in marked) / len(marked),
+        }
+    return summary
+
+
+def _html_side(pieces) -> str:
+    return "".join(f"<mark>{html.escape(t)}</mark>" if k else html.escape(t) for t, k in pieces)
+
+
+def write_html(path: Path, rows: list[tuple[PairReport, tuple]], summary: dict) -> None:
+    cells = []
+    for report, (chosen, rejected) in rows:
+        cells.append(
+            f"<tr><td>{html.escape(report.id)}<br><small>{html.escape(report.task)} · "
+            f"{html.escape(report.source)} · {100 * report.key_fraction:.1f}% key</small></td>"
+            f"<td><pre>{_html_side(chosen)}</pre></td><td><pre>{_html_side(rejected)}</pre></td></tr>")
+    path.write_text(
+        "<!doctype html><meta charset='utf-8'><title>Key reasoning steps</title>"
+        "<style>body{font-family:sans-serif}pre{white-space:pre-wrap;margin:0}"
+        "td{vertical-align:top;border-top:1px solid #ccc;padding:6px}mark{background:#ffd54f}</style>"
+        f"<h1>Key reasoning steps</h1><p>{summary['pairs']} pairs; "
+        f"{100 * summary['key_token_fraction']:.2f}% of CoT tokens are key (highlighted).</p>"
+        "<table><tr><th>pair</th><th>chosen (correct)</th><th>rejected (incorrect)</th></tr>"
+        + "".join(cells) + "</table>", encoding="utf-8")
+
+
+def write_histogram(path: Path, reports: list[PairReport]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.hist([100 * r.key_fraction for r in reports], bins=30)
+    ax.set_xlabel("key tokens per pair (% of CoT tokens)")
+    ax.set_ylabel("pairs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def keystep_report(records: list[dict], tokenizer, out_dir: Path, html_pairs: int = 50) -> dict:
+    analysed = [analyse_pair(tokenizer, record, i) for i, record in enumerate(records)]
+    reports = [report for report, _ in analysed]
+    summary = summarise(reports)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "keysteps.json").write_text(json.dumps(
+        {"summary": summary, "pairs": [asdict(r) for r in reports]}, indent=1))
+    write_histogram(out_dir / "keysteps.png", reports)
+    write_html(out_dir / "keysteps.html", analysed[:html_pairs], summary)
+    return summary

@@ -1,0 +1,38 @@
+"""`edit-cot keysteps`: fractions, error-location precision/recall, outputs."""
+
+import json
+
+import pytest
+
+from edit_plugin.report import analyse_pair, keystep_report, summarise
+from edit_plugin.synthetic.arithmetic import generate_pairs
+
+
+def test_hand_made_pair_finds_its_error_exactly(chat_tokenizer):
+    chosen = "So the total is 12 apples."
+    rejected = "So the total is 19 apples."
+    start = rejected.index("19")
+    record = {"chosen": chosen, "rejected": rejected, "task": "t", "source": "corrupted",
+              "error_char_start": start, "error_char_end": start + 2}
+    report, (c_pieces, r_pieces) = analyse_pair(chat_tokenizer, record)
+    assert "".join(t for t, _ in c_pieces) == chosen and "".join(t for t, _ in r_pieces) == rejected
+    assert "".join(t for t, k in r_pieces if k) == "9" and "".join(t for t, k in c_pieces if k) == "2"
+    summary = summarise([report])
+    assert summary["error_location"] == {"pairs": 1, "precision": 1.0, "recall": 0.5,
+                                         "first_key_token_in_error_step": 1.0}
+    assert summary["key_token_fraction"] == pytest.approx(2 / (report.chosen_tokens + report.rejected_tokens))
+
+
+def test_report_on_synthetic_pairs_writes_json_png_html(chat_tokenizer, tmp_path):
+    records = generate_pairs(40, seed=2)
+    summary = keystep_report(records, chat_tokenizer, tmp_path, html_pairs=5)
+    assert summary["pairs"] == 40 and 0.0 < summary["key_token_fraction"] < 0.3
+    assert set(summary["per_source"]) == {"corrupted"}
+    location = summary["error_location"]
+    assert 0.0 < location["precision"] <= 1.0 and 0.0 < location["recall"] <= 1.0
+    assert location["first_key_token_in_error_step"] > 0.8
+    saved = json.loads((tmp_path / "keysteps.json").read_text())
+    assert len(saved["pairs"]) == 40
+    assert (tmp_path / "keysteps.png").stat().st_size > 1000
+    page = (tmp_path / "keysteps.html").read_text()
+    assert page.count("<tr>") == 6 and "<mark>" in page
