@@ -1,12 +1,17 @@
 """Programmatic teacher: rule-based dual CoTs for tasks a program can solve.
 
-One module per task family; each exposes ``generate_pairs`` (dual-CoT records
-in the project's JSONL format) and ``generate_questions`` (held-out questions
-with gold answers).
+One module per task family (see `edit_plugin.synthetic.base` for what a
+family defines); each exposes ``generate_pairs`` (dual-CoT records in the
+project's JSONL format, with the error step marked) and ``generate_questions``
+(held-out questions with gold answers).
 """
 
-from edit_plugin.synthetic import arithmetic
+from edit_plugin.synthetic import arithmetic, boolean_expressions, object_counting
 
-TASK_FAMILIES = {"multistep_arithmetic": arithmetic}
+TASK_FAMILIES = {
+    "multistep_arithmetic": arithmetic,
+    "boolean_expressions": boolean_expressions,
+    "object_counting": object_counting,
+}
 
-__all__ = ["TASK_FAMILIES", "arithmetic"]
+__all__ = ["TASK_FAMILIES"]

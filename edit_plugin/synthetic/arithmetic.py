@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 from dataclasses import dataclass
 
-from edit_plugin.prompts import COT_OPENING, build_prompt, format_answer_sentence
+from edit_plugin.prompts import COT_OPENING, format_answer_sentence
+from edit_plugin.synthetic.base import Item, build_pairs, build_questions
 
 TASK = "multistep_arithmetic"
 DESCRIPTION = "Solve multi-step arithmetic problems."
@@ -93,17 +95,15 @@ def write_cot(
     return "\n".join(lines), result
 
 
-def _first_difference(a: str, b: str) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return i
-    return min(len(a), len(b))
+def random_item(rng: random.Random) -> Item:
+    question = random_question(rng)
+    chosen, answer = write_cot(question)
+    return Item(question.text(), str(answer), chosen, data=question)
 
 
-def _inject_error(
-    question: Question, error_type: str, rng: random.Random
-) -> tuple[str, int] | None:
+def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
     """A wrong CoT with one error of ``error_type``, or None if impossible here."""
+    question: Question = item.data
     gold = question.answer()
     names = ["A", "B"]
     rng.shuffle(names)
@@ -118,66 +118,18 @@ def _inject_error(
             delta = rng.choice([-10, -2, -1, 1, 2, 10])
             text, result = write_cot(question, wrong_values={name: true_value + delta})
         if result != gold:
-            return text, result
+            return text, str(result)
     return None
 
 
 def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]:
     """``n`` dual-CoT records: correct CoT (chosen) and a one-error twin (rejected)."""
-    rng = random.Random(seed)
-    records: list[dict] = []
-    seen: set[str] = set()
-    while len(records) < n:
-        question = random_question(rng)
-        text = question.text()
-        if text in seen:
-            continue
-        error_type = error_types[len(records) % len(error_types)]
-        wrong = _inject_error(question, error_type, rng)
-        if wrong is None:
-            continue
-        seen.add(text)
-        chosen, answer = write_cot(question)
-        rejected, wrong_answer = wrong
-        start = _first_difference(chosen, rejected)
-        # The erroneous step: from the first difference to the end of its line.
-        line_end = rejected.find("\n", start)
-        end = line_end if line_end != -1 else len(rejected)
-        records.append(
-            {
-                "id": f"{TASK}-{seed}-{len(records)}",
-                "task": TASK,
-                "prompt": build_prompt(text, DESCRIPTION),
-                "chosen": chosen,
-                "rejected": rejected,
-                "answer": str(answer),
-                "rejected_answer": str(wrong_answer),
-                "source": "corrupted",
-                "error_type": error_type,
-                "error_char_start": start,
-                "error_char_end": end,
-            }
-        )
-    return records
+    return build_pairs(sys.modules[__name__], n, seed, error_types)
 
 
 def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
     """Held-out questions with gold answers, disjoint from ``exclude`` prompts."""
-    rng = random.Random(seed)
-    exclude = exclude or set()
-    out: list[dict] = []
-    seen: set[str] = set()
-    while len(out) < n:
-        question = random_question(rng)
-        prompt = build_prompt(question.text(), DESCRIPTION)
-        if prompt in exclude or prompt in seen:
-            continue
-        seen.add(prompt)
-        out.append(
-            {"id": f"{TASK}-heldout-{seed}-{len(out)}", "task": TASK,
-             "prompt": prompt, "answer": str(question.answer())}
-        )
-    return out
+    return build_questions(sys.modules[__name__], n, seed, exclude)
 
 
 _GROUP = r"\((-?\d+) ([+*-]) (-?\d+) ([+*-]) (-?\d+)\)"

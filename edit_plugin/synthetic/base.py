@@ -1,0 +1,88 @@
+"""What every task family of the programmatic teacher shares.
+
+A family module defines ``TASK``, ``DESCRIPTION``, ``ERROR_TYPES``,
+``random_item(rng) -> Item`` (a question, its gold answer and a correct CoT)
+and ``corrupt(item, error_type, rng) -> (wrong CoT, wrong answer) | None``
+(the same CoT with one error of that type, consistent after it, ending in a
+wrong answer; None when this item cannot take that error). The functions here
+turn a family into dual-CoT records and held-out questions.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from edit_plugin.prompts import build_prompt
+
+
+@dataclass
+class Item:
+    question: str
+    answer: str
+    chosen: str
+    data: Any = field(default=None, repr=False)  # what the family needs to corrupt it
+
+
+def error_step(chosen: str, rejected: str) -> tuple[int, int]:
+    """Character span of the erroneous step in ``rejected``: from the first
+    difference to the end of its line."""
+    start = next((i for i, (a, b) in enumerate(zip(chosen, rejected)) if a != b), min(len(chosen), len(rejected)))
+    end = rejected.find("\n", start)
+    return start, end if end != -1 else len(rejected)
+
+
+def build_pairs(family, n: int, seed: int = 0, error_types=None) -> list[dict]:
+    """``n`` records: a correct CoT (chosen) and its one-error twin (rejected),
+    error types taken in turn."""
+    error_types = tuple(error_types or family.ERROR_TYPES)
+    rng = random.Random(seed)
+    records: list[dict] = []
+    seen: set[str] = set()
+    attempts = 0
+    while len(records) < n:
+        attempts += 1
+        if attempts > 100 * n + 1000:
+            raise RuntimeError(f"{family.TASK}: cannot find {n} distinct questions for {error_types}")
+        item = family.random_item(rng)
+        if item.question in seen:
+            continue
+        error_type = error_types[len(records) % len(error_types)]
+        wrong = family.corrupt(item, error_type, rng)
+        if wrong is None:
+            continue
+        seen.add(item.question)
+        rejected, wrong_answer = wrong
+        start, end = error_step(item.chosen, rejected)
+        records.append({
+            "id": f"{family.TASK}-{seed}-{len(records)}",
+            "task": family.TASK,
+            "prompt": build_prompt(item.question, family.DESCRIPTION),
+            "chosen": item.chosen,
+            "rejected": rejected,
+            "answer": item.answer,
+            "rejected_answer": wrong_answer,
+            "source": "corrupted",
+            "error_type": error_type,
+            "error_char_start": start,
+            "error_char_end": end,
+        })
+    return records
+
+
+def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
+    """Held-out questions with gold answers, disjoint from ``exclude`` prompts."""
+    rng = random.Random(seed)
+    exclude = exclude or set()
+    out: list[dict] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        item = family.random_item(rng)
+        prompt = build_prompt(item.question, family.DESCRIPTION)
+        if prompt in exclude or prompt in seen:
+            continue
+        seen.add(prompt)
+        out.append({"id": f"{family.TASK}-heldout-{seed}-{len(out)}", "task": family.TASK,
+                    "prompt": prompt, "answer": item.answer})
+    return out

@@ -1,0 +1,79 @@
+"""Object counting in the BBH style: "I have a plum, two violins, and a goat.
+How many fruits do I have?"
+
+The CoT lists the objects of the asked category with their quantities, then
+adds them. Errors:
+- ``knowledge``: an object of another category counted as one of them (a
+  wrong fact about the object);
+- ``calculation``: a wrong sum.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from edit_plugin.prompts import COT_OPENING, format_answer_sentence
+from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+
+TASK = "object_counting"
+DESCRIPTION = "Questions that involve enumerating objects and asking the model to count them."
+ERROR_TYPES = ("knowledge", "calculation")
+CATEGORIES = {
+    "fruits": ["apple", "banana", "plum", "grape", "orange", "peach", "nectarine", "raspberry"],
+    "vegetables": ["carrot", "onion", "potato", "cabbage", "yam", "beet", "radish", "lettuce head"],
+    "musical instruments": ["piano", "violin", "flute", "drum", "trumpet", "clarinet", "accordion", "trombone"],
+    "animals": ["goat", "rabbit", "snake", "cow", "pig", "donkey", "duck", "mouse"],
+}
+_IRREGULAR = {"raspberry": "raspberries", "potato": "potatoes", "radish": "radishes", "mouse": "mice",
+              "peach": "peaches"}
+_NUMBER_WORDS = {1: "a", 2: "two", 3: "three", 4: "four"}
+
+
+def _phrase(noun: str, count: int) -> str:
+    if count == 1:
+        return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+    return f"{_NUMBER_WORDS[count]} {_IRREGULAR.get(noun, noun + 's')}"
+
+
+def write_cot(category: str, counted: list[tuple[str, int]], wrong_sum: int | None = None) -> tuple[str, int]:
+    lines = [COT_OPENING, f"We first identify the {category} on the list and include their quantity in parentheses:"]
+    lines += [f"- {noun} ({count})" for noun, count in counted]
+    total = sum(count for _, count in counted) if wrong_sum is None else wrong_sum
+    lines.append(f"Now, let's add the numbers in parentheses: {' + '.join(str(c) for _, c in counted)} = {total}.")
+    lines.append(format_answer_sentence(str(total)))
+    return "\n".join(lines), total
+
+
+def random_item(rng: random.Random) -> Item:
+    category = rng.choice(sorted(CATEGORIES))
+    others = [n for c in sorted(CATEGORIES) if c != category for n in CATEGORIES[c]]
+    objects = [(noun, rng.randint(1, 4)) for noun in rng.sample(CATEGORIES[category], rng.randint(2, 4))]
+    distractors = [(noun, rng.randint(1, 3)) for noun in rng.sample(others, rng.randint(1, 3))]
+    listed = objects + distractors
+    rng.shuffle(listed)
+    phrases = [_phrase(noun, count) for noun, count in listed]
+    question = f"I have {', '.join(phrases[:-1])}, and {phrases[-1]}. How many {category} do I have?"
+    counted = [pair for pair in listed if pair in objects]
+    chosen, answer = write_cot(category, counted)
+    return Item(question, str(answer), chosen, data=(category, listed, counted, distractors))
+
+
+def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
+    category, listed, counted, distractors = item.data
+    if error_type == "knowledge":
+        intruder = rng.choice(distractors)
+        # Keep the order of the question: the intruder appears where it was listed.
+        wrong_counted = [pair for pair in listed if pair in counted or pair == intruder]
+        text, total = write_cot(category, wrong_counted)
+    else:
+        text, total = write_cot(category, counted, wrong_sum=int(item.answer) + rng.choice([-2, -1, 1, 2]))
+    return (text, str(total)) if str(total) != item.answer and total > 0 else None
+
+
+def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]:
+    return build_pairs(sys.modules[__name__], n, seed, error_types)
+
+
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
+    return build_questions(sys.modules[__name__], n, seed, exclude)

@@ -1,0 +1,59 @@
+"""Every family of the programmatic teacher: chosen reaches the gold answer,
+rejected a wrong one, the error step lies inside the rejected CoT and the two
+texts are identical before it."""
+
+import pytest
+
+from edit_plugin.answers import extract_answer, normalize_answer
+from edit_plugin.records import record_problem
+from edit_plugin.synthetic import TASK_FAMILIES
+
+
+def solve(task: str, prompt: str) -> str:
+    """An independent solver for the question in a prompt."""
+    question = prompt.split("Q:", 1)[1].rsplit("\n\nA:", 1)[0]
+    if task == "multistep_arithmetic":
+        return str(eval(question.rstrip(" =")))
+    if task == "boolean_expressions":
+        return str(eval(question.removesuffix(" is")))
+    if task == "object_counting":
+        from edit_plugin.synthetic.object_counting import _NUMBER_WORDS, CATEGORIES, _phrase
+
+        category = question.rsplit("How many ", 1)[1].removesuffix(" do I have?")
+        listing = question.rsplit(". How many", 1)[0].removeprefix("I have ")
+        total = 0
+        for noun in CATEGORIES[category]:
+            for count in _NUMBER_WORDS:
+                phrase = _phrase(noun, count)
+                if f" {phrase}," in f" {listing}," or listing.endswith(f"and {phrase}"):
+                    total += count
+        return str(total)
+    raise AssertionError(task)
+
+
+@pytest.mark.parametrize("task", sorted(TASK_FAMILIES))
+def test_family_pairs(task):
+    family = TASK_FAMILIES[task]
+    pairs = family.generate_pairs(60, seed=3)
+    assert len(pairs) == 60 and len({p["prompt"] for p in pairs}) == 60
+    assert {p["error_type"] for p in pairs} == set(family.ERROR_TYPES)
+    for p in pairs:
+        assert record_problem(p) is None
+        assert p["answer"] == solve(task, p["prompt"])
+        assert normalize_answer(extract_answer(p["chosen"])) == normalize_answer(p["answer"])
+        assert normalize_answer(extract_answer(p["rejected"])) == normalize_answer(p["rejected_answer"])
+        assert normalize_answer(p["rejected_answer"]) != normalize_answer(p["answer"])
+        start, end = p["error_char_start"], p["error_char_end"]
+        assert 0 < start < end <= len(p["rejected"])
+        assert p["chosen"][:start] == p["rejected"][:start]
+        assert p["chosen"][start] != p["rejected"][start]
+
+
+@pytest.mark.parametrize("task", sorted(TASK_FAMILIES))
+def test_family_is_seeded_and_questions_are_held_out(task):
+    family = TASK_FAMILIES[task]
+    assert family.generate_pairs(5, seed=9) == family.generate_pairs(5, seed=9)
+    train = {p["prompt"] for p in family.generate_pairs(50, seed=0)}
+    questions = family.generate_questions(30, seed=5, exclude=train)
+    assert not train & {q["prompt"] for q in questions}
+    assert all(q["answer"] == solve(task, q["prompt"]) for q in questions)
