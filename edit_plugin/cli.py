@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="write synthetic dual-CoT pairs (programmatic teacher)")
     p.add_argument("--task", default="multistep_arithmetic",
-                   choices=["multistep_arithmetic", "boolean_expressions", "object_counting"])
+                   choices=["multistep_arithmetic", "boolean_expressions", "object_counting",
+                            "tracking_shuffled_objects", "word_sorting"])
     p.add_argument("--n", type=int, default=200, help="number of dual pairs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("data/dual_cot.jsonl"))

@@ -6,12 +6,20 @@ project's JSONL format, with the error step marked) and ``generate_questions``
 (held-out questions with gold answers).
 """
 
-from edit_plugin.synthetic import arithmetic, boolean_expressions, object_counting
+from edit_plugin.synthetic import (
+    arithmetic,
+    boolean_expressions,
+    object_counting,
+    tracking_shuffled_objects,
+    word_sorting,
+)
 
 TASK_FAMILIES = {
     "multistep_arithmetic": arithmetic,
     "boolean_expressions": boolean_expressions,
     "object_counting": object_counting,
+    "tracking_shuffled_objects": tracking_shuffled_objects,
+    "word_sorting": word_sorting,
 }
 
 __all__ = ["TASK_FAMILIES"]
