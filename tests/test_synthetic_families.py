@@ -39,6 +39,20 @@ def solve(task: str, prompt: str) -> str:
         asked = re.search(r"At the end of the game, (\w+) has the", question).group(1)
         options = dict((ball, label) for label, ball in re.findall(r"\((\w)\) (\w+) ball", question))
         return f"({options[state[asked]]})"
+    if task == "dyck_languages":
+        from edit_plugin.synthetic.dyck_languages import PAIRS, open_brackets
+
+        tokens = question.split("Input: ", 1)[1].split()
+        return " ".join(PAIRS[b] for b in reversed(open_brackets(tokens)))
+    if task == "date_arithmetic":
+        import datetime
+        import re
+
+        month, day, year, days, way = re.match(
+            r"Today is (\w+) (\d+), (\d+)\. What is the date (\d+) days (ago|from today)", question).groups()
+        today = datetime.datetime.strptime(f"{month} {day} {year}", "%B %d %Y").date()
+        delta = datetime.timedelta(days=int(days))
+        return (today - delta if way == "ago" else today + delta).strftime("%m/%d/%Y")
     raise AssertionError(task)
 
 
@@ -68,3 +82,9 @@ def test_family_is_seeded_and_questions_are_held_out(task):
     questions = family.generate_questions(30, seed=5, exclude=train)
     assert not train & {q["prompt"] for q in questions}
     assert all(q["answer"] == solve(task, q["prompt"]) for q in questions)
+
+
+def test_cli_lists_every_family():
+    from edit_plugin.cli import TASK_FAMILY_NAMES
+
+    assert sorted(TASK_FAMILY_NAMES) == sorted(TASK_FAMILIES)

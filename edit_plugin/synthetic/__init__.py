@@ -9,6 +9,8 @@ project's JSONL format, with the error step marked) and ``generate_questions``
 from edit_plugin.synthetic import (
     arithmetic,
     boolean_expressions,
+    date_arithmetic,
+    dyck_languages,
     object_counting,
     tracking_shuffled_objects,
     word_sorting,
@@ -20,6 +22,8 @@ TASK_FAMILIES = {
     "object_counting": object_counting,
     "tracking_shuffled_objects": tracking_shuffled_objects,
     "word_sorting": word_sorting,
+    "dyck_languages": dyck_languages,
+    "date_arithmetic": date_arithmetic,
 }
 
 __all__ = ["TASK_FAMILIES"]

@@ -1,0 +1,96 @@
+"""Dyck languages in the BBH style: close the open brackets of a sequence.
+
+The CoT tracks the stack token by token, then closes it from the top.
+Errors:
+- ``logic``: the stack closed from the bottom (wrong order);
+- ``knowledge``: a wrong closing bracket for one kind of bracket.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from edit_plugin.prompts import COT_OPENING, format_answer_sentence
+from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+
+TASK = "dyck_languages"
+DESCRIPTION = "Correctly close a Dyck-n word."
+ERROR_TYPES = ("logic", "knowledge")
+PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_WRONG = {"(": "]", "[": ")", "{": ">", "<": "}"}
+
+
+def _sequence(rng: random.Random) -> list[str]:
+    """A prefix with some closed groups that leaves 1-4 brackets open."""
+    tokens, stack = [], []
+    target_open = rng.randint(1, 4)
+    for _ in range(rng.randint(4, 10)):
+        if stack and rng.random() < 0.4:
+            tokens.append(PAIRS[stack.pop()])
+        else:
+            opener = rng.choice(sorted(PAIRS))
+            stack.append(opener)
+            tokens.append(opener)
+    while len(stack) < target_open:
+        opener = rng.choice(sorted(PAIRS))
+        stack.append(opener)
+        tokens.append(opener)
+    while len(stack) > target_open:
+        tokens.append(PAIRS[stack.pop()])
+    return tokens
+
+
+def open_brackets(tokens: list[str]) -> list[str]:
+    """The stack left open by ``tokens``, bottom first."""
+    stack: list[str] = []
+    for token in tokens:
+        if token in PAIRS:
+            stack.append(token)
+        else:
+            stack.pop()
+    return stack
+
+
+def write_cot(tokens: list[str], bottom_first: bool = False, wrong_for: str | None = None) -> tuple[str, str]:
+    lines = [COT_OPENING, "We process each input one by one and keep track of the stack.", "0: empty stack"]
+    stack: list[str] = []
+    for i, token in enumerate(tokens, 1):
+        if token in PAIRS:
+            stack.append(token)
+        else:
+            stack.pop()
+        lines.append(f"{i}: {token} ; stack: {' '.join(stack) if stack else 'empty'}")
+    lines.append(f'Now, we have reached the end. The final stack is "{" ".join(stack)}".')
+    to_close = stack if bottom_first else list(reversed(stack))
+    closers = [_WRONG[b] if b == wrong_for else PAIRS[b] for b in to_close]
+    lines.append("We pop the stack " + ("from the bottom" if bottom_first else "from the top")
+                 + ", closing " + ", ".join(f'"{b}" with "{c}"' for b, c in zip(to_close, closers)) + ".")
+    answer = " ".join(closers)
+    lines.append(format_answer_sentence(answer))
+    return "\n".join(lines), answer
+
+
+def random_item(rng: random.Random) -> Item:
+    tokens = _sequence(rng)
+    chosen, answer = write_cot(tokens)
+    question = ("Complete the rest of the sequence, making sure that the parentheses are closed properly. "
+                f"Input: {' '.join(tokens)}")
+    return Item(question, answer, chosen, data=tokens)
+
+
+def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
+    tokens = item.data
+    if error_type == "logic":
+        text, answer = write_cot(tokens, bottom_first=True)
+    else:
+        text, answer = write_cot(tokens, wrong_for=rng.choice(open_brackets(tokens)))
+    return (text, answer) if answer != item.answer else None
+
+
+def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]:
+    return build_pairs(sys.modules[__name__], n, seed, error_types)
+
+
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
+    return build_questions(sys.modules[__name__], n, seed, exclude)
