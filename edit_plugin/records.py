@@ -75,6 +75,10 @@ def write_records(path: str | os.PathLike, records: Iterable[dict]) -> int:
             for record in records:
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                 count += 1
+        # mkstemp creates 0600 files; give the result the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

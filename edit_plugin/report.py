@@ -35,8 +35,7 @@ class PairReport:
 
     @property
     def key_fraction(self) -> float:
-        total = self.chosen_tokens + self.rejected_tokens
-        return (self.chosen_key + self.rejected_key) / total if total else 0.0
+        return _fraction([self])
 
 
 def _tokens(tokenizer, text: str):
@@ -67,10 +66,14 @@ def analyse_pair(tokenizer, record: dict, index: int = 0):
     return report, pieces
 
 
+def _fraction(reports) -> float:
+    """Key tokens over all CoT tokens of ``reports``, both sides."""
+    tokens = sum(r.chosen_tokens + r.rejected_tokens for r in reports)
+    return sum(r.chosen_key + r.rejected_key for r in reports) / tokens if tokens else 0.0
+
+
 def summarise(reports: list[PairReport]) -> dict:
-    def fraction(rs):
-        tokens = sum(r.chosen_tokens + r.rejected_tokens for r in rs)
-        return sum(r.chosen_key + r.rejected_key for r in rs) / tokens if tokens else 0.0
+    fraction = _fraction
 
     groups: dict[str, dict[str, list]] = {"task": defaultdict(list), "source": defaultdict(list)}
     for r in reports:

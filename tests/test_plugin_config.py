@@ -101,3 +101,9 @@ def test_generated_recipes_match_their_table():
         for stage in module.STAGES:
             committed = yaml.safe_load((RECIPES[0].parents[1] / folder / f"{stage}.yml").read_text())
             assert committed == module.recipe(folder, stage), f"{folder}/{stage}.yml"
+
+
+def test_krsl_test_datasets_need_a_rejected_side_too(krsl_recipe):
+    cfg = load(krsl_recipe, test_datasets=[{"path": "x.jsonl", "type": "edit_plugin.dual_cot.sft", "split": "train"}])
+    with pytest.raises(EditConfigError, match="needs every dataset"):
+        register_and_validate(cfg)

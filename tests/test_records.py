@@ -43,3 +43,16 @@ def test_write_is_atomic_and_round_trips(tmp_path):
     assert write_records(path, [GOOD, GOOD]) == 2
     assert validate_file(path) == 2
     assert [p.name for p in path.parent.iterdir()] == ["out.jsonl"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "out.jsonl"
+        write_records(path, [GOOD])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

@@ -88,3 +88,18 @@ def test_cli_lists_every_family():
     from edit_plugin.cli import TASK_FAMILY_NAMES
 
     assert sorted(TASK_FAMILY_NAMES) == sorted(TASK_FAMILIES)
+
+
+def test_asking_for_more_questions_than_exist_fails_instead_of_hanging():
+    from edit_plugin.synthetic import boolean_expressions
+
+    with pytest.raises(RuntimeError, match="cannot find 2000 distinct held-out questions"):
+        boolean_expressions.generate_questions(2000, seed=0)
+
+
+def test_date_steps_always_move():
+    from edit_plugin.synthetic import date_arithmetic
+
+    for p in date_arithmetic.generate_pairs(1500, seed=4):
+        for text in (p["chosen"], p["rejected"]):
+            assert "Going forward 0 days" not in text and "Going forward -" not in text

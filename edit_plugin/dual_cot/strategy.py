@@ -32,8 +32,10 @@ def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, s
     for offset, index in enumerate(indices):
         problem = record_problem({name: batch[name][offset] for name in fields}, fields)
         if problem:
-            # Row i of a JSON-lines file is line i + 1 when it has no blank lines.
-            raise DualCoTDataError(f"{source}, line {index + 1} (row {index}): {problem}")
+            # Row i of a single JSON-lines file is line i + 1 when it has no blank
+            # lines; a folder of files or a Hub dataset only has rows.
+            where = f"line {index + 1} (row {index})" if source.endswith(".jsonl") else f"row {index}"
+            raise DualCoTDataError(f"{source}, {where}: {problem}")
     if with_rejected:
         results = tokenize_dual_batch(tokenizer, batch["prompt"], batch["chosen"], batch["rejected"], sequence_len)
     else:

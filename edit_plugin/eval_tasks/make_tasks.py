@@ -8,11 +8,11 @@ A test checks that the committed files equal what this script writes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 
+from edit_plugin.evaluation.bbsub import subtasks
 from edit_plugin.evaluation.data import AGIEVAL_SUBSETS, ARC_CONFIGS, BBH_TASKS
 
 HERE = Path(__file__).resolve().parent
@@ -80,8 +80,7 @@ def task_files() -> dict[str, str]:
         group(folder_name, prefix, members)
 
     folder("bbsub")
-    manifest = json.loads((HERE / "bbsub" / "manifest.json").read_text())
-    members = [task("bbsub", f"edit_bbsub_{s}", "bbsub", s) for s in sorted(manifest["subtasks"])]
+    members = [task("bbsub", f"edit_bbsub_{s}", "bbsub", s) for s in subtasks()]
     group("bbsub", "edit_bbsub", members)
 
     folder("agieval")

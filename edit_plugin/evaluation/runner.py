@@ -81,7 +81,9 @@ def bar_chart(rows: list[dict], path: Path) -> None:
 def uses_chat_template(model: str) -> bool:
     from transformers import AutoTokenizer
 
-    return bool(getattr(AutoTokenizer.from_pretrained(model), "chat_template", None))
+    from edit_plugin.chat import has_chat_template
+
+    return has_chat_template(AutoTokenizer.from_pretrained(model))
 
 
 def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str = "all",

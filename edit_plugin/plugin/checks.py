@@ -31,8 +31,12 @@ def check_unknown_keys(cfg) -> None:
         )
 
 
+def _datasets(cfg) -> list:
+    return list(cfg.get("datasets") or []) + list(cfg.get("test_datasets") or [])
+
+
 def _dataset_types(cfg) -> list[str]:
-    return [str((ds or {}).get("type")) for ds in (cfg.get("datasets") or [])]
+    return [str((ds or {}).get("type")) for ds in _datasets(cfg)]
 
 
 def check_settings(cfg, cuda_available: bool) -> None:
@@ -70,7 +74,7 @@ def _local_jsonl_files(path: str) -> list[Path]:
 def check_data_files(cfg) -> int:
     """Validate every local file of our dataset types; return the record count."""
     total = 0
-    for ds in cfg.get("datasets") or []:
+    for ds in _datasets(cfg):
         ds_type = str((ds or {}).get("type"))
         if ds_type not in (KRSL_TYPE, SFT_TYPE):
             continue

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-IGNORE_INDEX = -100
+from edit_plugin.loss import IGNORE_INDEX
 
 # column -> padding value
 PAD_VALUES = {

@@ -44,7 +44,8 @@ def build_pairs(family, n: int, seed: int = 0, error_types=None) -> list[dict]:
     while len(records) < n:
         attempts += 1
         if attempts > 100 * n + 1000:
-            raise RuntimeError(f"{family.TASK}: cannot find {n} distinct questions for {error_types}")
+            raise RuntimeError(f"{family.TASK}: cannot find {n} distinct questions for {error_types} "
+                               "(the family has fewer distinct questions than that)")
         item = family.random_item(rng)
         if item.question in seen:
             continue
@@ -77,7 +78,11 @@ def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = No
     exclude = exclude or set()
     out: list[dict] = []
     seen: set[str] = set()
+    attempts = 0
     while len(out) < n:
+        attempts += 1
+        if attempts > 100 * n + 1000:
+            raise RuntimeError(f"{family.TASK}: cannot find {n} distinct held-out questions")
         item = family.random_item(rng)
         prompt = build_prompt(item.question, family.DESCRIPTION)
         if prompt in exclude or prompt in seen:

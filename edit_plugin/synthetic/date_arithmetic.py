@@ -63,6 +63,8 @@ def random_item(rng: random.Random) -> Item:
         truth = today - datetime.timedelta(days=days)
     else:
         length = calendar.monthrange(today.year, today.month)[1]
+        # Not on the month's last day: the first step must move forward.
+        today = today.replace(day=min(today.day, length - 1))
         days = (length - today.day) + rng.randint(1, 27)
         truth = today + datetime.timedelta(days=days)
     chosen, answer = write_cot(today, days, back)
@@ -81,6 +83,8 @@ def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] 
         else:
             edge = today.replace(day=calendar.monthrange(today.year, today.month)[1])
         shift = -1 if edge.day in (29, 31) else 1
+        if not back and edge.day + shift <= today.day:
+            return None  # the wrong month would end before today
         text, answer = write_cot(today, days, back, month_length_shift=shift)
     else:
         text, answer = write_cot(today, days, back, remaining_shift=rng.choice([-1, 1]))
