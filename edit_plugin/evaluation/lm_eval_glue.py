@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from edit_plugin.evaluation import data
 from edit_plugin.evaluation.scoring import canonical_prediction, canonical_target
-from edit_plugin.prompts import ANSWER_PHRASE, COT_OPENING, build_prompt
+from edit_plugin.prompts import build_prompt
 
 FEWSHOT_MARKER = "fewshot"
 
@@ -38,23 +38,18 @@ def load_docs(benchmark: str, name: str, part: str = "test", **_model_args):
 
 
 @lru_cache(maxsize=None)
-def bbh_exemplars(task: str) -> str:
-    """The original BBH 3-shot CoT exemplars, read from the installed lm-eval
-    package, ending "Therefore, the answer is" like our CoTs."""
-    samples = data.read_lm_eval_bbh_yaml("cot_fewshot", task)["fewshot_config"]["samples"]
-    blocks = []
-    for sample in samples:
-        target = sample["target"].replace("So the answer is", ANSWER_PHRASE)
-        blocks.append(f"Q: {sample['input']}\nA: {target}")
-    return "\n\n".join(blocks)
+def _exemplars(task: str):
+    from edit_plugin.teacher.prompts import bbh_exemplars
+
+    return bbh_exemplars(task)
 
 
 def doc_to_text(doc: dict) -> str:
     if doc.get("fewshot"):
-        # Base models and teachers: the paper's CEP layout, exemplars first.
-        return (f"{doc['description']} Your response should conclude with the format "
-                f"\"{ANSWER_PHRASE}\".\n\n{bbh_exemplars(doc['task'])}\n\n"
-                f"Q: {doc['question']}\nA: {COT_OPENING}")
+        # Base models and teachers: the paper's CEP prompt, exemplars first.
+        from edit_plugin.teacher.prompts import cep_prompt
+
+        return cep_prompt(doc["description"], doc["question"], _exemplars(doc["task"]))
     return build_prompt(doc["question"], doc["description"] or None)
 
 
