@@ -81,6 +81,44 @@ def _keysteps(args) -> int:
     return 0
 
 
+def _generate(args) -> int:
+    import json
+
+    from edit_plugin.records import write_records
+
+    out = Path(args.out)
+    if args.teacher == "synthetic":
+        from edit_plugin.synthetic import TASK_FAMILIES
+
+        pairs = TASK_FAMILIES[args.task].generate_pairs(args.n, seed=args.seed)
+        write_records(out / "dual_cot.jsonl", pairs)
+        write_records(out / "sft.jsonl", [{k: p[k] for k in ("id", "task", "prompt", "chosen", "answer")} for p in pairs])
+        print(f"{len(pairs)} synthetic dual pairs -> {out}")
+        return 0
+    from edit_plugin.teacher import pipeline as pl
+    from edit_plugin.teacher.backends import lm_eval_teacher
+    from edit_plugin.teacher.journal import Journal
+
+    tasks = args.tasks.split(",") if args.tasks else None
+    questions = pl.bbh_questions("train", tasks)
+    if args.limit:
+        by_task: dict[str, list] = {}
+        for q in questions:
+            by_task.setdefault(q.task, []).append(q)
+        questions = [q for qs in by_task.values() for q in qs[: args.limit]]
+    teacher = lm_eval_teacher(args.teacher, args.model_args, args.max_gen_toks)
+    pipeline = pl.DualCoTPipeline(teacher, Journal(out / "journal.jsonl"), ahp_attempts=args.attempts,
+                                  ccp_attempts=args.attempts)
+    result = pipeline.run(questions)
+    write_records(out / "dual_cot.jsonl", pl.dual_records(questions, result))
+    write_records(out / "sft.jsonl", pl.sft_records(questions, result))
+    stats = pl.summary(questions, result)
+    (out / "summary.json").write_text(json.dumps(stats, indent=2))
+    print(json.dumps(stats, indent=2))
+    print(f"dual_cot.jsonl, sft.jsonl, summary.json, journal.jsonl -> {out}")
+    return 0
+
+
 def _tasks_path(args) -> int:
     from edit_plugin.evaluation.runner import tasks_path
 
@@ -152,6 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("runs/keysteps"))
     p.add_argument("--html-pairs", type=int, default=50)
     p.set_defaults(func=_keysteps)
+
+    p = sub.add_parser("generate", help="build dual CoTs with a teacher (an lm-eval model, or `synthetic`)")
+    p.add_argument("--teacher", default="synthetic",
+                   help="synthetic, or an lm-eval model name: hf, vllm, local-chat-completions, ...")
+    p.add_argument("--model-args", default="", help="lm-eval model arguments, e.g. pretrained=PATH")
+    p.add_argument("--tasks", default=None, help="comma-separated BBH tasks (default: all 27); train part only")
+    p.add_argument("--limit", type=int, default=None, help="questions per task")
+    p.add_argument("--attempts", type=int, default=3, help="AHP / CCP attempts per question")
+    p.add_argument("--max-gen-toks", type=int, default=1024)
+    p.add_argument("--task", default="multistep_arithmetic", choices=sorted(TASK_FAMILY_NAMES),
+                   help="with --teacher synthetic")
+    p.add_argument("--n", type=int, default=200, help="with --teacher synthetic")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, default=Path("data/teacher"))
+    p.set_defaults(func=_generate)
 
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)

@@ -166,3 +166,32 @@ def test_bbh_questions_come_from_the_train_part_only():
         data.bbh_examples.cache_clear()
     assert len(questions) == 200 and not {q.id for q in questions} & test_ids
     assert len(questions[0].exemplars) == 3
+
+
+@pytest.mark.slow
+def test_generate_with_a_real_lm_eval_teacher_and_resume(tmp_path, student_path):
+    """`edit-cot generate` with lm-eval's hf backend serving the embedded
+    student (a poor teacher: this checks the plumbing, not its accuracy)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not shared.is_dir():
+        pytest.skip("needs ../shared/data")
+    out = tmp_path / "gen"
+    cmd = [sys.executable, "-m", "edit_plugin.cli", "generate", "--teacher", "hf",
+           "--model-args", f"pretrained={student_path}", "--tasks", "navigate", "--limit", "2",
+           "--attempts", "1", "--max-gen-toks", "32", "--out", str(out)]
+    env = {**os.environ, "EDIT_DATA_DIR": str(shared)}
+    subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=900)
+    stats = json.loads((out / "summary.json").read_text())
+    assert stats["questions"] == 2 and stats["correct"] + stats["incorrect"] == 2
+    journal = (out / "journal.jsonl").read_text().splitlines()
+    # CEP for both, then one AHP or CCP attempt each.
+    assert len(journal) == 4
+    subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=900)
+    assert (out / "journal.jsonl").read_text().splitlines() == journal  # resumed: nothing asked again
+    assert json.loads((out / "summary.json").read_text()) == stats

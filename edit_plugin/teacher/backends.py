@@ -1,0 +1,48 @@
+"""Teachers: any lm-eval model backend (``hf``, ``vllm``,
+``local-chat-completions``, ``openai-chat-completions``, ...) as a
+``generate(prompts, temperature, seeds)`` function for the pipeline.
+
+lm-eval does the batching, concurrency and retries. Sampling is done by
+repeating requests with distinct seeds (lm-eval's cache does not cache
+sampled requests, and ``n > 1`` would return choices that no longer line up
+with the questions). API backends get the seed in the request; local
+backends seed torch once per chunk.
+"""
+
+from __future__ import annotations
+
+from edit_plugin.teacher.pipeline import Generate
+
+STOP = ["\n\nQ:", "\nQ:", "</s>", "<|im_end|>", "<|eot_id|>", "<|endoftext|>"]
+
+
+def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
+                    apply_chat_template: bool | None = None, batch_size: int = 8) -> Generate:
+    import torch
+    from lm_eval.api.instance import Instance
+    from lm_eval.api.registry import get_model
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    extra = {"batch_size": batch_size} if model in ("hf", "vllm") else {}
+    if model == "hf":
+        extra["device"] = device
+    lm = get_model(model).create_from_arg_string(model_args, extra)
+    is_api = hasattr(lm, "_create_payload")
+    if apply_chat_template is None:
+        tokenizer = getattr(lm, "tokenizer", None)
+        apply_chat_template = is_api or bool(getattr(tokenizer, "chat_template", None))
+
+    def generate(prompts: list[str], temperature: float, seeds: list[int]) -> list[str]:
+        requests = []
+        for i, (prompt, seed) in enumerate(zip(prompts, seeds)):
+            context = lm.apply_chat_template([{"role": "user", "content": prompt}]) if apply_chat_template else prompt
+            kwargs = {"until": list(STOP), "max_gen_toks": max_gen_toks, "do_sample": temperature > 0,
+                      "temperature": temperature}
+            if is_api:
+                kwargs["seed"] = seed
+            requests.append(Instance(request_type="generate_until", doc={}, arguments=(context, kwargs), idx=i))
+        if not is_api and seeds:
+            torch.manual_seed(seeds[0])
+        return list(lm.generate_until(requests, disable_tqdm=True))
+
+    return generate
