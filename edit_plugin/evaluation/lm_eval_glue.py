@@ -6,7 +6,6 @@ Prompts come from `edit_plugin.prompts` and answers from
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 from edit_plugin.evaluation import data
 from edit_plugin.evaluation.scoring import canonical_prediction, canonical_target
@@ -37,19 +36,12 @@ def load_docs(benchmark: str, name: str, part: str = "test", **_model_args):
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 
-@lru_cache(maxsize=None)
-def _exemplars(task: str):
-    from edit_plugin.teacher.prompts import bbh_exemplars
-
-    return bbh_exemplars(task)
-
-
 def doc_to_text(doc: dict) -> str:
     if doc.get("fewshot"):
         # Base models and teachers: the paper's CEP prompt, exemplars first.
-        from edit_plugin.teacher.prompts import cep_prompt
+        from edit_plugin.teacher.prompts import bbh_exemplars, cep_prompt
 
-        return cep_prompt(doc["description"], doc["question"], _exemplars(doc["task"]))
+        return cep_prompt(doc["description"], doc["question"], bbh_exemplars(doc["task"]))
     return build_prompt(doc["question"], doc["description"] or None)
 
 

@@ -33,6 +33,17 @@ def error_step(chosen: str, rejected: str) -> tuple[int, int]:
     return start, end if end != -1 else len(rejected)
 
 
+def _draws(family, rng: random.Random, n: int, wanted: str):
+    """Random items, lazily (so the rng is used as if drawn inline), up to a
+    bound: a family with fewer distinct questions than asked fails, not hangs.
+    The caller stops drawing once it has ``n``."""
+    if n <= 0:
+        return
+    for _ in range(100 * n + 1000):
+        yield family.random_item(rng)
+    raise RuntimeError(f"{family.TASK}: cannot find {n} distinct {wanted}")
+
+
 def build_pairs(family, n: int, seed: int = 0, error_types=None) -> list[dict]:
     """``n`` records: a correct CoT (chosen) and its one-error twin (rejected),
     error types taken in turn."""
@@ -40,13 +51,7 @@ def build_pairs(family, n: int, seed: int = 0, error_types=None) -> list[dict]:
     rng = random.Random(seed)
     records: list[dict] = []
     seen: set[str] = set()
-    attempts = 0
-    while len(records) < n:
-        attempts += 1
-        if attempts > 100 * n + 1000:
-            raise RuntimeError(f"{family.TASK}: cannot find {n} distinct questions for {error_types} "
-                               "(the family has fewer distinct questions than that)")
-        item = family.random_item(rng)
+    for item in _draws(family, rng, n, f"questions for {error_types}"):
         if item.question in seen:
             continue
         error_type = error_types[len(records) % len(error_types)]
@@ -69,6 +74,8 @@ def build_pairs(family, n: int, seed: int = 0, error_types=None) -> list[dict]:
             "error_char_start": start,
             "error_char_end": end,
         })
+        if len(records) == n:
+            break
     return records
 
 
@@ -78,16 +85,13 @@ def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = No
     exclude = exclude or set()
     out: list[dict] = []
     seen: set[str] = set()
-    attempts = 0
-    while len(out) < n:
-        attempts += 1
-        if attempts > 100 * n + 1000:
-            raise RuntimeError(f"{family.TASK}: cannot find {n} distinct held-out questions")
-        item = family.random_item(rng)
+    for item in _draws(family, rng, n, "held-out questions"):
         prompt = build_prompt(item.question, family.DESCRIPTION)
         if prompt in exclude or prompt in seen:
             continue
         seen.add(prompt)
         out.append({"id": f"{family.TASK}-heldout-{seed}-{len(out)}", "task": family.TASK,
                     "prompt": prompt, "answer": item.answer})
+        if len(out) == n:
+            break
     return out

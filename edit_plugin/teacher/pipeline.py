@@ -41,7 +41,7 @@ class TeacherQuestion:
     kind: str = "choice"
     option_labels: list[str] = field(default_factory=list)
     option_texts: list[str] = field(default_factory=list)
-    exemplars: list[Exemplar] = field(default_factory=list)
+    exemplars: tuple[Exemplar, ...] = ()
 
     def doc(self) -> dict:
         return {"target": self.gold, "kind": self.kind, "option_labels": self.option_labels,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from edit_plugin.answers import extract_answer
@@ -47,14 +48,15 @@ class Triple:
     wrong: str
 
 
-def bbh_exemplars(task: str) -> list[Exemplar]:
+@lru_cache(maxsize=None)
+def bbh_exemplars(task: str) -> tuple[Exemplar, ...]:
     """The 3 original BBH CoT exemplars of ``task`` in our answer format."""
     from edit_plugin.evaluation.data import read_lm_eval_bbh_yaml
 
     samples = read_lm_eval_bbh_yaml("cot_fewshot", task)["fewshot_config"]["samples"]
     # lm-eval's targets continue after "A: Let's think step by step."; ours start with it.
-    return [Exemplar(s["input"].strip(), strip_opening(s["target"].replace("So the answer is", ANSWER_PHRASE)))
-            for s in samples]
+    return tuple(Exemplar(s["input"].strip(), strip_opening(s["target"].replace("So the answer is", ANSWER_PHRASE)))
+                 for s in samples)
 
 
 def _template(name: str, template_dir: Path | None) -> str:
