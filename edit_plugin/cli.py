@@ -98,9 +98,10 @@ def _generate(args) -> int:
     from edit_plugin.teacher import pipeline as pl
     from edit_plugin.teacher.backends import lm_eval_teacher
     from edit_plugin.teacher.journal import Journal
+    from edit_plugin.teacher.questions import bbh_questions
 
     tasks = args.tasks.split(",") if args.tasks else None
-    questions = pl.bbh_questions("train", tasks)
+    questions = bbh_questions("train", tasks)
     if args.limit:
         by_task: dict[str, list] = {}
         for q in questions:

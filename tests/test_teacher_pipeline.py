@@ -7,13 +7,8 @@ import pytest
 
 from edit_plugin.records import record_problem
 from edit_plugin.teacher.journal import Journal
-from edit_plugin.teacher.pipeline import (
-    DualCoTPipeline,
-    TeacherQuestion,
-    dual_records,
-    sft_records,
-    summary,
-)
+from edit_plugin.teacher.pipeline import DualCoTPipeline, dual_records, sft_records, summary
+from edit_plugin.teacher.questions import TeacherQuestion
 
 
 def q(i: int, task: str = "math") -> TeacherQuestion:
@@ -143,29 +138,6 @@ def test_journal_skips_a_line_cut_by_a_kill(tmp_path):
         handle.write('{"id": "q2", "stage": "cep", "attem')
     reread = Journal(path)
     assert reread.get("q1", "cep", 0) == "answer one" and reread.get("q2", "cep", 0) is None
-
-
-def test_bbh_questions_come_from_the_train_part_only():
-    from pathlib import Path
-
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not shared.is_dir():
-        pytest.skip("needs ../shared/data")
-    import os
-
-    from edit_plugin.evaluation import data
-    from edit_plugin.teacher.pipeline import bbh_questions
-
-    os.environ[data.DATA_DIR_ENV] = str(shared)
-    try:
-        data.bbh_examples.cache_clear()
-        questions = bbh_questions(tasks=["navigate"])
-        test_ids = {d["id"] for d in data.bbh_docs("navigate", "test")}
-    finally:
-        del os.environ[data.DATA_DIR_ENV]
-        data.bbh_examples.cache_clear()
-    assert len(questions) == 200 and not {q.id for q in questions} & test_ids
-    assert len(questions[0].exemplars) == 3
 
 
 @pytest.mark.slow
