@@ -43,29 +43,40 @@ def subtasks() -> list[str]:
     return sorted(manifest()["subtasks"])
 
 
-def bbsub_docs(subtask: str) -> list[dict]:
+def manifest_entry(subtask: str) -> dict:
     entry = manifest()["subtasks"].get(subtask)
     if entry is None:
         raise ValueError(f"{subtask!r} is not a BB-sub subtask")
+    return entry
+
+
+def source_examples(subtask: str) -> list[dict]:
+    """The multiple-choice examples (input / options / gold index) the data
+    source has for ``subtask``: the local copy, else the Hub."""
     if data.local_dir():
-        _, examples = data.bigbench_local_examples(subtask)
-    else:
-        _, examples = data.bigbench_hub_examples(subtask)
+        return data.bigbench_local_examples(subtask)[1]
+    return data.bigbench_hub_examples(subtask)[1]
+
+
+def example_doc(subtask: str, doc_id: str, example: dict) -> dict:
+    """One example as a document: options sorted and lettered, the
+    manifest's task description."""
+    gold_text = example["options"][example["gold"]].strip()
+    texts = sorted(o.strip() for o in example["options"])
+    labels = data.option_labels(len(texts))
+    return data.choice_doc(doc_id, f"bbsub_{subtask}", normalise_input(example["input"]), labels, texts,
+                           labels[texts.index(gold_text)], description=manifest_entry(subtask)["description"])
+
+
+def bbsub_docs(subtask: str) -> list[dict]:
+    entry = manifest_entry(subtask)
     by_print = {}
-    for ex in examples:
+    for ex in source_examples(subtask):
         by_print.setdefault(fingerprint(ex["input"], ex["options"]), ex)
     missing = [fp for fp in entry["fingerprints"] if fp not in by_print]
     if missing:
         raise data.BenchmarkDataUnavailable(
             f"BB-sub {subtask}: {len(missing)} of {len(entry['fingerprints'])} pinned examples are "
             "not in the data source; it is not the BIG-bench version the manifest was built from")
-    docs = []
-    for k, fp in enumerate(entry["fingerprints"]):
-        ex = by_print[fp]
-        gold_text = ex["options"][ex["gold"]].strip()
-        texts = sorted(o.strip() for o in ex["options"])
-        labels = [chr(65 + i) if i < 26 else f"A{chr(65 + i - 26)}" for i in range(len(texts))]
-        docs.append(data.choice_doc(f"bbsub_{subtask}-{k}", f"bbsub_{subtask}", normalise_input(ex["input"]),
-                                     labels, texts, labels[texts.index(gold_text)],
-                                     description=entry["description"]))
-    return docs
+    return [example_doc(subtask, f"bbsub_{subtask}-{k}", by_print[fp])
+            for k, fp in enumerate(entry["fingerprints"])]

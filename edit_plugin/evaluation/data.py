@@ -2,8 +2,8 @@
 
 Set ``EDIT_DATA_DIR`` to a directory laid out as
 ``bbh/<task>.json``, ``bigbench/<task or task__subtask>.json``,
-``agieval/<subset>.jsonl``, ``arc/arc_{easy,challenge}_test.jsonl`` to read it
-instead of the Hub. A document is::
+``agieval/<subset>.jsonl``, ``arc/arc_{easy,challenge}_<split>.jsonl`` to read
+it instead of the Hub. A document is::
 
     {"id", "task", "description", "question", "target", "kind",
      "option_labels", "option_texts"}
@@ -56,6 +56,7 @@ BBH_TASKS = (
 AGIEVAL_SUBSETS = ("aqua-rat", "logiqa-en", "lsat-ar", "lsat-lr", "lsat-rc", "sat-math",
                    "sat-en", "sat-en-without-passage")
 ARC_CONFIGS = {"arc_easy": "ARC-Easy", "arc_challenge": "ARC-Challenge"}
+ARC_SPLITS = ("train", "validation", "test")
 _OPTION_RE = re.compile(r"^\(([A-Z])\)\s*(.*)$")
 
 
@@ -92,7 +93,7 @@ def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _options_from_text(question: str) -> tuple[list[str], list[str]]:
+def options_from_text(question: str) -> tuple[list[str], list[str]]:
     labels, texts = [], []
     for line in question.splitlines():
         match = _OPTION_RE.match(line.strip())
@@ -108,6 +109,11 @@ def _split_option(option: str, position: int) -> tuple[str, str]:
     match = re.match(rf"^\(?{letter}[).:]?\s+(.*)$", option.strip(), re.S) or \
         re.match(rf"^\({letter}\)(.*)$", option.strip(), re.S)
     return letter, (match.group(1).strip() if match else option.strip())
+
+
+def option_labels(count: int) -> list[str]:
+    """A, B, ..., Z, then AA, AB, ... for the rare task with more than 26 options."""
+    return [chr(65 + i) if i < 26 else f"A{chr(65 + i - 26)}" for i in range(count)]
 
 
 def _lettered(labels: list[str], texts: list[str]) -> str:
@@ -159,7 +165,7 @@ def bbh_docs(task: str, part: str = "test") -> list[dict]:
     docs = []
     for i in indices:
         ex = examples[i]
-        labels, texts = _options_from_text(ex["input"]) if kind == "choice" else ([], [])
+        labels, texts = options_from_text(ex["input"]) if kind == "choice" else ([], [])
         docs.append({"id": f"{task}-{i}", "task": task, "description": bbh_description(task),
                      "question": ex["input"], "target": ex["target"], "kind": kind,
                      "option_labels": labels, "option_texts": texts})
@@ -207,10 +213,16 @@ def choice_doc(doc_id, task, question, labels, texts, gold_label, description=""
 
 # --- ARC -------------------------------------------------------------------
 
-def arc_docs(name: str) -> list[dict]:
+def arc_docs(name: str, split: str = "test") -> list[dict]:
+    """``split``: "test" (the evaluated one), "train" or "validation"."""
     if name not in ARC_CONFIGS:
         raise ValueError(f"unknown ARC set {name!r}")
-    rows = _read_jsonl(_local(f"arc/{name}_test.jsonl")) if local_dir() else list(_hub(ARC_HUB, ARC_CONFIGS[name], "test"))
+    if split not in ARC_SPLITS:
+        raise ValueError(f"unknown ARC split {split!r}; expected one of {ARC_SPLITS}")
+    if local_dir():
+        rows = _read_jsonl(_local(f"arc/{name}_{split}.jsonl"))
+    else:
+        rows = list(_hub(ARC_HUB, ARC_CONFIGS[name], split))
     docs = []
     for row in rows:
         labels = list(row["choices"]["label"])

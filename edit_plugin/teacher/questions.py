@@ -1,13 +1,25 @@
 """Question sets for the teacher: a question, its gold answer and how answers
-compare (the evaluation's scorer), plus the task's exemplars if it has any."""
+compare (the evaluation's scorer), plus the task's exemplars if it has any.
+
+Every set is formatted exactly like the evaluation documents of its kind, and
+none of them hands out an evaluated document unless the caller opts in with
+``allow_eval_overlap``: training on them would contaminate the scores.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from edit_plugin.evaluation.scoring import canonical_prediction, canonical_target
+from edit_plugin.evaluation.scoring import KINDS, canonical_prediction, canonical_target
+from edit_plugin.records import record_problem
 from edit_plugin.teacher.prompts import Exemplar
+
+QUESTION_SETS = ("bbh", "bbsub", "arc_easy", "arc_challenge", "agieval")
 
 
 @dataclass
@@ -31,15 +43,261 @@ class TeacherQuestion:
         return bool(predicted) and predicted == canonical_target(self.doc())
 
 
+def from_doc(doc: dict, exemplars: tuple[Exemplar, ...] = ()) -> TeacherQuestion:
+    """The question of an evaluation-schema document (`edit_plugin.evaluation.data`)."""
+    return TeacherQuestion(doc["id"], doc["task"], doc["description"], doc["question"], doc["target"],
+                           doc["kind"], doc["option_labels"], doc["option_texts"], exemplars)
+
+
+def _check_known(names: Sequence[str], known: Sequence[str], what: str) -> None:
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; expected some of: {', '.join(known)}")
+
+
 def bbh_questions(part: str = "train", tasks: Sequence[str] | None = None) -> list[TeacherQuestion]:
     """BBH questions of the 4:1 split (the train part by default: never the test part)."""
     from edit_plugin.evaluation.data import BBH_TASKS, bbh_docs
     from edit_plugin.teacher.prompts import bbh_exemplars
 
+    _check_known(tasks or (), BBH_TASKS, "BBH task")
     out = []
     for task in tasks or BBH_TASKS:
         exemplars = bbh_exemplars(task)
-        for doc in bbh_docs(task, part):
-            out.append(TeacherQuestion(doc["id"], task, doc["description"], doc["question"], doc["target"],
-                                       doc["kind"], doc["option_labels"], doc["option_texts"], exemplars))
+        out.extend(from_doc(doc, exemplars) for doc in bbh_docs(task, part))
     return out
+
+
+# --- zero-shot benchmark sets ------------------------------------------------
+
+def bbsub_questions(subtasks: Sequence[str] | None = None) -> list[TeacherQuestion]:
+    """The multiple-choice examples of each BB-sub subtask that the manifest
+    does not pin for evaluation, formatted like the evaluation's documents
+    (ids ``bbsub_<subtask>-train-<k>``)."""
+    from edit_plugin.evaluation import bbsub
+
+    _check_known(subtasks or (), bbsub.subtasks(), "BB-sub subtask")
+    out = []
+    for subtask in subtasks or bbsub.subtasks():
+        out.extend(bbsub.example_doc(subtask, f"bbsub_{subtask}-train-{k}", ex)
+                   for k, ex in enumerate(_unpinned_bbsub_examples(subtask)))
+    return [from_doc(doc) for doc in out]
+
+
+def _unpinned_bbsub_examples(subtask: str) -> list[dict]:
+    from edit_plugin.evaluation import bbsub, data
+
+    if "__" in subtask and not data.local_dir():
+        # tasksource/bigbench has no subtask column: the parent task's rows
+        # mix its subtasks, so this subtask's own examples cannot be told apart.
+        raise data.BenchmarkDataUnavailable(
+            f"BB-sub {subtask}: the Hub copy ({data.BIGBENCH_HUB}) does not tell a task's subtasks apart; "
+            f"set {data.DATA_DIR_ENV} to a local copy with bigbench/{subtask}.json")
+    # Any pinned example of any subtask is out, and so is an example that only
+    # differs from a pinned one of this subtask by its options.
+    pinned = {fp for entry in bbsub.manifest()["subtasks"].values() for fp in entry["fingerprints"]}
+    examples = bbsub.source_examples(subtask)
+    prints = [bbsub.fingerprint(ex["input"], ex["options"]) for ex in examples]
+    pinned_inputs = {bbsub.normalise_input(ex["input"]) for ex, fp in zip(examples, prints) if fp in pinned}
+    kept, seen = [], set()
+    for ex, fp in zip(examples, prints):
+        if fp in pinned or fp in seen or bbsub.normalise_input(ex["input"]) in pinned_inputs:
+            continue
+        seen.add(fp)
+        kept.append(ex)
+    return kept
+
+
+def arc_questions(name: str, split: str = "train", allow_eval_overlap: bool = False) -> list[TeacherQuestion]:
+    """ARC questions of ``split``; the test split is the evaluated one."""
+    from edit_plugin.evaluation import data
+
+    if split == "test" and not allow_eval_overlap:
+        raise ValueError(f"{name} test questions are the evaluation's {name} documents; training on them "
+                         "contaminates its scores. Use the train split, or pass allow_eval_overlap=True.")
+    return [from_doc(doc) for doc in data.arc_docs(name, split)]
+
+
+def agieval_questions(subsets: Sequence[str] | None = None,
+                      allow_eval_overlap: bool = False) -> list[TeacherQuestion]:
+    """AGIEval questions; it has only a test split, which the suite evaluates."""
+    from edit_plugin.evaluation import data
+
+    if not allow_eval_overlap:
+        raise ValueError("AGIEval has only a test split and the evaluation scores all of it: training on "
+                         "its questions contaminates the AGIEval scores. Pass allow_eval_overlap=True to "
+                         "use them anyway.")
+    _check_known(subsets or (), data.AGIEVAL_SUBSETS, "AGIEval subset")
+    return [from_doc(doc) for subset in subsets or data.AGIEVAL_SUBSETS for doc in data.agieval_docs(subset)]
+
+
+# --- the user's own questions -------------------------------------------------
+
+class QuestionFileError(ValueError):
+    """A line of a user question file is malformed; the message says where."""
+
+
+QUESTION_FIELDS = ("question", "answer")
+_OPTIONAL_TEXT_FIELDS = ("id", "task", "description", "kind")
+_INFERRED_WORD_KINDS = {"true": "bool", "false": "bool", "yes": "yesno", "no": "yesno",
+                        "valid": "validity", "invalid": "validity"}
+_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
+    """The user's questions, one JSON object per line.
+
+    Required: ``question`` and ``answer`` (the gold: "(B)", "42", "True", ...).
+    Optional: ``id`` (default ``<file stem>-<0-based line index>``), ``task``
+    (default the file stem), ``description`` (default ""), ``options`` (option
+    texts: lettered A, B, ... and appended to the question as the evaluation
+    does), ``kind`` (an answer kind of `edit_plugin.evaluation.scoring`;
+    inferred when the question is multiple choice or the answer is a number,
+    True/False, Yes/No or valid/invalid, required otherwise).
+    """
+    path = Path(path)
+    questions, first_line_of = [], {}
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            question = _question_from_line(path, line_no, line)
+        except QuestionFileError as err:
+            raise QuestionFileError(f"{path}, line {line_no}: {err}") from None
+        if question.id in first_line_of:
+            raise QuestionFileError(f"{path}, line {line_no}: duplicate id {question.id!r} "
+                                    f"(first on line {first_line_of[question.id]})")
+        first_line_of[question.id] = line_no
+        questions.append(question)
+    return questions
+
+
+def _question_from_line(path: Path, line_no: int, line: str) -> TeacherQuestion:
+    """One line's question; a QuestionFileError says what is wrong (the caller adds where)."""
+    from edit_plugin.evaluation import data
+
+    record = _parsed_record(line)
+    doc_id = record.get("id") or f"{path.stem}-{line_no - 1}"
+    task, description = record.get("task") or path.stem, record.get("description", "")
+    question_text, answer = record["question"].strip(), record["answer"].strip()
+    options = _options_field(record)
+    if options:
+        labels, texts = data.option_labels(len(options)), options
+    else:
+        labels, texts = data.options_from_text(question_text)
+    kind = _answer_kind(record, answer, has_options=len(labels) >= 2)
+    if kind != "choice":
+        question = TeacherQuestion(doc_id, task, description, question_text, answer, kind)
+        if not canonical_target(question.doc()):
+            raise QuestionFileError(f"field 'answer' {answer!r} is not a {kind!r} answer")
+        return question
+    gold_label = _choice_label(answer, labels, texts)
+    if options:  # lettered and appended to the question, as the evaluation does
+        return from_doc(data.choice_doc(doc_id, task, question_text, labels, texts, gold_label, description))
+    return TeacherQuestion(doc_id, task, description, question_text, f"({gold_label})", kind, labels, texts)
+
+
+def _parsed_record(line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise QuestionFileError(f"invalid JSON ({err.msg})") from None
+    # Only the question fields: `source` means something else in dual-CoT files.
+    problem = record_problem({k: record[k] for k in QUESTION_FIELDS if k in record}
+                             if isinstance(record, dict) else record, QUESTION_FIELDS)
+    if problem:
+        raise QuestionFileError(problem)
+    for name in _OPTIONAL_TEXT_FIELDS:
+        if name in record and not isinstance(record[name], str):
+            raise QuestionFileError(f"field '{name}' must be a string, got {type(record[name]).__name__}")
+    return record
+
+
+def _options_field(record: dict) -> list[str]:
+    options = record.get("options")
+    if options is None:
+        return []
+    if not isinstance(options, list) or len(options) < 2 or \
+            not all(isinstance(o, str) and o.strip() for o in options):
+        raise QuestionFileError("field 'options' must be a list of at least two non-empty strings")
+    return [o.strip() for o in options]
+
+
+def _answer_kind(record: dict, answer: str, has_options: bool) -> str:
+    kind = record.get("kind") or _inferred_kind(answer, has_options)
+    if kind not in KINDS:
+        raise QuestionFileError(f"field 'kind' must be one of {KINDS}, got {kind!r}")
+    if "options" in record and kind != "choice":
+        raise QuestionFileError(f"field 'options' needs kind 'choice', got {kind!r}")
+    return kind
+
+
+def _inferred_kind(answer: str, has_options: bool) -> str:
+    if has_options:
+        return "choice"
+    if _NUMBER_RE.fullmatch(answer):
+        return "number"
+    if answer.lower() in _INFERRED_WORD_KINDS:
+        return _INFERRED_WORD_KINDS[answer.lower()]
+    raise QuestionFileError(f"cannot infer the answer kind of {answer!r}; set field 'kind' to one of {KINDS}")
+
+
+def _choice_label(answer: str, labels: list[str], texts: list[str]) -> str:
+    """The option label an answer names ("(B)", "B" or the option's text)."""
+    if not labels:
+        raise QuestionFileError("kind 'choice' needs options: an 'options' list or '(A) ...' lines "
+                                "in the question")
+    label = canonical_target({"target": answer, "kind": "choice", "option_labels": labels, "option_texts": texts})
+    if not label:
+        raise QuestionFileError(f"field 'answer' {answer!r} names none of the options {', '.join(labels)}")
+    return label
+
+
+# --- one entry point ----------------------------------------------------------
+
+def question_set(name: str, tasks: Sequence[str] | None = None, limit: int | None = None,
+                 allow_eval_overlap: bool = False) -> list[TeacherQuestion]:
+    """The questions of a named set or of a ``.jsonl`` file.
+
+    ``tasks`` keeps some tasks only (BBH tasks, BB-sub subtasks, AGIEval
+    subsets, the ``task`` values of a file); ``limit`` keeps at most that
+    many questions per task, in order. ``allow_eval_overlap`` permits
+    evaluated questions (AGIEval); it never selects them where a set has
+    others (BBH: the train part, BB-sub: unpinned examples, ARC: train split).
+    """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be a positive number of questions per task, got {limit}")
+    if name == "bbh":
+        questions = bbh_questions("train", tasks)
+    elif name == "bbsub":
+        questions = bbsub_questions(tasks)
+    elif name == "agieval":
+        questions = agieval_questions(tasks, allow_eval_overlap)
+    elif name in ("arc_easy", "arc_challenge"):
+        questions = _of_tasks(arc_questions(name, "train", allow_eval_overlap), tasks, name)
+    elif name.endswith(".jsonl") or Path(name).is_file():
+        questions = _of_tasks(jsonl_questions(name), tasks, name)
+    else:
+        raise ValueError(f"unknown question set {name!r}; expected one of {', '.join(QUESTION_SETS)} "
+                         "or the path of a .jsonl file")
+    return _at_most_per_task(questions, limit)
+
+
+def _of_tasks(questions: list[TeacherQuestion], tasks: Sequence[str] | None, name: str) -> list[TeacherQuestion]:
+    """Filter on the questions' own task names (sets without named subsets)."""
+    if not tasks:
+        return questions
+    _check_known(tasks, sorted({q.task for q in questions}), f"task of {name}")
+    return [q for q in questions if q.task in tasks]
+
+
+def _at_most_per_task(questions: list[TeacherQuestion], limit: int | None) -> list[TeacherQuestion]:
+    if limit is None:
+        return questions
+    counts: dict[str, int] = {}
+    kept = []
+    for q in questions:
+        counts[q.task] = counts.get(q.task, 0) + 1
+        if counts[q.task] <= limit:
+            kept.append(q)
+    return kept
