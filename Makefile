@@ -8,6 +8,16 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 PIP := $(BIN)/python -m pip
 INSTALLED := $(VENV)/.edit-plugin-installed
+SERVER_INSTALLED := $(VENV)/.teacher-server-installed
+USER_CACHE := $(or $(EDIT_PLUGIN_CACHE),$(HOME)/.cache/edit-plugin)
+WHEELS := $(USER_CACHE)/wheels
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CPP_BUILT := $(WHEELS)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-portable
+# A portable build: pip's default native build may use instructions that a VM
+# or sandbox refuses (AMX: "Illegal instruction"), and pip's wheel cache would
+# then hand that build to every later install.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DLLAMA_BUILD_TESTS=OFF
 
 # `axolotl` launches `accelerate`: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
@@ -17,7 +27,7 @@ export HF_DATASETS_OFFLINE ?= 1
 export AXOLOTL_DO_NOT_TRACK ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup student test demo bench clean
+.PHONY: setup teacher-server student test demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +44,26 @@ $(INSTALLED): $(BIN)/python pyproject.toml requirements/constraints.txt
 
 setup: $(INSTALLED)
 
+# llama.cpp's OpenAI-compatible server, the real teacher of the test suite:
+# built from source once (about 7 minutes on 2 cores) into the user cache.
+$(LLAMA_CPP_BUILT): | $(BIN)/python
+	mkdir -p $(WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --disable-pip-version-check --no-cache-dir --no-deps \
+		-w $(WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION)
+	touch $@
+
+$(SERVER_INSTALLED): $(INSTALLED) $(LLAMA_CPP_BUILT)
+	$(PIP) install -q --disable-pip-version-check --no-deps --no-index --find-links $(WHEELS) \
+		llama-cpp-python==$(LLAMA_CPP_VERSION)
+	$(PIP) install -q --disable-pip-version-check -c requirements/constraints.txt -e '.[teacher-server]'
+	touch $@
+
+teacher-server: $(SERVER_INSTALLED)
+
 student: setup
 	$(BIN)/edit-cot fetch-student
 
-test: student
+test: student teacher-server
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 demo: student

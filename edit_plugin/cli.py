@@ -95,29 +95,66 @@ def _generate(args) -> int:
         write_records(out / "sft.jsonl", [{k: p[k] for k in ("id", "task", "prompt", "chosen", "answer")} for p in pairs])
         print(f"{len(pairs)} synthetic dual pairs -> {out}")
         return 0
-    from edit_plugin.teacher import pipeline as pl
     from edit_plugin.teacher.backends import lm_eval_teacher
-    from edit_plugin.teacher.journal import Journal
-    from edit_plugin.teacher.questions import bbh_questions
+    from edit_plugin.teacher.build import build_dual_cots
 
     tasks = args.tasks.split(",") if args.tasks else None
-    questions = bbh_questions("train", tasks)
-    if args.limit:
-        by_task: dict[str, list] = {}
-        for q in questions:
-            by_task.setdefault(q.task, []).append(q)
-        questions = [q for qs in by_task.values() for q in qs[: args.limit]]
+    questions, known, extra = _teacher_inputs(args, tasks)
+    if not questions and not known:
+        raise SystemExit("edit-cot generate: no questions to ask (check --questions, --tasks, --incorrect)")
     teacher = lm_eval_teacher(args.teacher, args.model_args, args.max_gen_toks)
-    pipeline = pl.DualCoTPipeline(teacher, Journal(out / "journal.jsonl"), ahp_attempts=args.attempts,
-                                  ccp_attempts=args.attempts)
-    result = pipeline.run(questions)
-    write_records(out / "dual_cot.jsonl", pl.dual_records(questions, result))
-    write_records(out / "sft.jsonl", pl.sft_records(questions, result))
-    stats = pl.summary(questions, result)
-    (out / "summary.json").write_text(json.dumps(stats, indent=2))
-    print(json.dumps(stats, indent=2))
+    stats = build_dual_cots(questions, teacher, out, known=known, attempts=args.attempts,
+                            chunk_size=args.chunk_size, template_dir=args.templates,
+                            pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra)
+    print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, summary.json, journal.jsonl -> {out}")
     return 0
+
+
+def _teacher_inputs(args, tasks):
+    """Questions to ask (CEP), known wrong CoTs (--incorrect) and what to add to the summary."""
+    from edit_plugin.teacher.mistakes import read_mistakes
+    from edit_plugin.teacher.questions import question_set
+
+    # With --incorrect alone, only the given wrong CoTs are processed.
+    name = args.questions or (None if args.incorrect else "bbh")
+    questions = question_set(name, tasks, args.limit, args.allow_eval_overlap) if name else []
+    known, extra = [], {"question_set": name}
+    if args.incorrect:
+        known, stats = read_mistakes(args.incorrect)
+        if tasks:
+            known = [m for m in known if m.question.task in tasks]
+        if args.limit:
+            known = _at_most_per_task(known, args.limit)
+        extra["given_incorrect_file"] = {"path": str(args.incorrect), **stats, "used": len(known)}
+    return questions, known, extra
+
+
+def _at_most_per_task(known, limit: int):
+    seen: dict[str, int] = {}
+    kept = []
+    for mistake in known:
+        task = mistake.question.task
+        seen[task] = seen.get(task, 0) + 1
+        if seen[task] <= limit:
+            kept.append(mistake)
+    return kept
+
+
+def _pair_filter(args):
+    from edit_plugin.teacher.filters import PairFilter, tokenizer_ids
+
+    tokenize = None
+    if args.max_key_fraction is not None:
+        from transformers import AutoTokenizer
+
+        tokenizer_path = args.tokenizer
+        if tokenizer_path is None:
+            from edit_plugin.student import fetch_student
+
+            tokenizer_path = str(fetch_student())
+        tokenize = tokenizer_ids(AutoTokenizer.from_pretrained(tokenizer_path))
+    return PairFilter(args.max_key_fraction, args.min_similarity, tokenize)
 
 
 def _tasks_path(args) -> int:
@@ -196,10 +233,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", default="synthetic",
                    help="synthetic, or an lm-eval model name: hf, vllm, local-chat-completions, ...")
     p.add_argument("--model-args", default="", help="lm-eval model arguments, e.g. pretrained=PATH")
-    p.add_argument("--tasks", default=None, help="comma-separated BBH tasks (default: all 27); train part only")
+    p.add_argument("--questions", default=None,
+                   help="bbh (train part; the default), bbsub (examples not evaluated), arc_easy / arc_challenge "
+                        "(train split), agieval (needs --allow-eval-overlap), or a .jsonl file of your questions")
+    p.add_argument("--tasks", default=None, help="comma-separated tasks / subtasks of the question set")
     p.add_argument("--limit", type=int, default=None, help="questions per task")
+    p.add_argument("--allow-eval-overlap", action="store_true",
+                   help="permit questions that the evaluation suite scores (AGIEval has no other split)")
+    p.add_argument("--incorrect", type=Path, default=None,
+                   help="existing wrong CoTs to rectify as D- (a BIG-Bench Mistake .jsonl file or folder)")
     p.add_argument("--attempts", type=int, default=3, help="AHP / CCP attempts per question")
     p.add_argument("--max-gen-toks", type=int, default=1024)
+    p.add_argument("--chunk-size", type=int, default=8, help="requests sent (and journaled) together")
+    p.add_argument("--templates", type=Path, default=None, help="folder with your cep.txt / ahp.txt / ccp.txt")
+    p.add_argument("--max-key-fraction", type=float, default=None,
+                   help="drop pairs whose key-token share is above this (a rewrite, not an edit)")
+    p.add_argument("--min-similarity", type=float, default=None,
+                   help="drop pairs whose character similarity (0-1) is below this")
+    p.add_argument("--tokenizer", default=None, help="for --max-key-fraction; default: the embedded student's")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--task", default="multistep_arithmetic", choices=sorted(TASK_FAMILY_NAMES),
                    help="with --teacher synthetic")
     p.add_argument("--n", type=int, default=200, help="with --teacher synthetic")

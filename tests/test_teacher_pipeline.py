@@ -7,7 +7,8 @@ import pytest
 
 from edit_plugin.records import record_problem
 from edit_plugin.teacher.journal import Journal
-from edit_plugin.teacher.pipeline import DualCoTPipeline, dual_records, sft_records, summary
+from edit_plugin.teacher.outputs import dual_records, sft_records, summary
+from edit_plugin.teacher.pipeline import DualCoTPipeline
 from edit_plugin.teacher.questions import TeacherQuestion
 
 
@@ -124,6 +125,12 @@ def test_resume_after_a_kill_loses_and_repeats_nothing(tmp_path, chunk_size):
         second = ScriptedTeacher(SCRIPT)
         second.calls = first.calls[:journaled]  # the script's attempts that were kept
         resumed = run(folder, second, chunk_size)
+        asked_again = sum(stage.asked for stage in resumed.stages)
+        assert asked_again == len(reference.calls) - journaled
+        for stage in resumed.stages:
+            stage.asked = None
+        for stage in expected.stages:
+            stage.asked = None
         assert resumed == expected
         # Only what was not journaled is asked again; nothing is journaled twice.
         assert len(second.calls) == len(reference.calls)
@@ -167,3 +174,96 @@ def test_generate_with_a_real_lm_eval_teacher_and_resume(tmp_path, student_path)
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=900)
     assert (out / "journal.jsonl").read_text().splitlines() == journal  # resumed: nothing asked again
     assert json.loads((out / "summary.json").read_text()) == stats
+
+
+def test_given_incorrect_cots_skip_cep_and_keep_their_error_span(tmp_path):
+    from edit_plugin.teacher.build import build_dual_cots
+    from edit_plugin.teacher.mistakes import KnownMistake
+
+    wrong = cot(7)
+    span = (wrong.index("We add"), wrong.index("We add") + len("We add the two numbers."))
+    known = [KnownMistake(q(3), wrong, *span)]
+    teacher = ScriptedTeacher({**SCRIPT, ("3 + 3 =", "ahp"): [cot(6)]})
+    stats = build_dual_cots([q(1), q(2)], teacher, tmp_path, known=known, progress=False)
+    assert ("3 + 3 =", "cep") not in teacher.calls and ("3 + 3 =", "ahp") in teacher.calls
+    records = {r["id"]: r for r in _read_jsonl(tmp_path / "dual_cot.jsonl")}
+    given = records["q3"]
+    assert given["source"] == "rectified" and given["rejected"] == wrong and given["chosen"].endswith("is 6.")
+    assert given["rejected"][given["error_char_start"]:given["error_char_end"]] == "We add the two numbers."
+    assert "error_char_start" not in records["q2"]  # a CEP answer has no marked error
+    # Teacher accuracy counts the questions the teacher answered, not the given CoTs.
+    assert stats["given_incorrect"] == 1 and stats["teacher_accuracy"] == 0.5
+    assert stats["incorrect"] == 2 and stats["rectified"] == 2
+
+
+def _read_jsonl(path):
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_summary_per_task_and_per_stage(tmp_path):
+    from edit_plugin.teacher.build import build_dual_cots
+
+    questions = [q(1, "add"), q(2, "add"), q(3, "sum"), q(4, "sum"), q(5, "sum")]
+    stats = build_dual_cots(questions, ScriptedTeacher(SCRIPT), tmp_path, progress=False)
+    assert stats == __import__("json").loads((tmp_path / "summary.json").read_text())
+    add, total = stats["per_task"]["add"], stats["per_task"]["sum"]
+    assert (add["questions"], add["correct"], add["rectified"], add["corrupted"]) == (2, 1, 1, 1)
+    assert (total["questions"], total["correct"], total["incorrect"], total["corrupted"]) == (3, 2, 1, 1)
+    assert total["rectify_success"] == 0.0 and total["corrupt_success"] == 0.5
+    assert add["pairs"] == {"rectified": 1, "corrupted": 1}
+    stages = [(s["stage"], s["attempt"], s["questions"], s["succeeded"]) for s in stats["stages"]]
+    assert stages == [("cep", 0, 5, 3), ("ahp", 0, 2, 1), ("ahp", 1, 1, 0), ("ahp", 2, 1, 0),
+                      ("ccp", 0, 3, 1), ("ccp", 1, 2, 1), ("ccp", 2, 1, 0)]
+    assert sum(s["asked"] for s in stats["stages"]) == 5 + 2 + 1 + 1 + 3 + 2 + 1
+    # A second run reads every answer from the journal and asks nothing.
+    again = build_dual_cots(questions, ScriptedTeacher({}), tmp_path, progress=False)
+    assert sum(s["asked"] for s in again["stages"]) == 0 and again["per_task"] == stats["per_task"]
+
+
+def test_progress_bar_shows_the_four_counts(tmp_path):
+    import io
+
+    from edit_plugin.teacher.progress import Progress
+
+    stream = io.StringIO()
+    teacher = ScriptedTeacher(SCRIPT)
+    pipeline = DualCoTPipeline(teacher, Journal(tmp_path / "j.jsonl"), progress=Progress(enabled=True, stream=stream))
+    pipeline.run(QUESTIONS)
+    text = stream.getvalue()
+    assert "D+=3, D-=2, D-+=1, D+-=2" in text
+    assert f"{len(teacher.calls)}/{len(teacher.calls)}" in text
+
+
+def test_filters_drop_rewrites_but_keep_their_correct_cot_for_sft(tmp_path):
+    from edit_plugin.teacher.build import build_dual_cots
+    from edit_plugin.teacher.filters import PairFilter
+
+    rewrite = "Let's think step by step.\nTotally different reasoning about numbers here.\nTherefore, the answer is 4."
+    script = {**SCRIPT, ("2 + 2 =", "ahp"): [rewrite]}
+    words: dict[str, int] = {}
+
+    def tokenize(text):
+        return [words.setdefault(w, len(words)) for w in text.split()]
+
+    pair_filter = PairFilter(max_key_fraction=0.3, tokenize=tokenize)
+    stats = build_dual_cots(QUESTIONS, ScriptedTeacher(script), tmp_path, pair_filter=pair_filter, progress=False)
+    ids = [r["id"] for r in _read_jsonl(tmp_path / "dual_cot.jsonl")]
+    assert ids == ["q1", "q5"] and stats["filtered"] == {"key_fraction": 1}
+    assert "q2" in [r["id"] for r in _read_jsonl(tmp_path / "sft.jsonl")]
+    assert stats["pairs"] == {"rectified": 0, "corrupted": 2}
+
+    strict = PairFilter(min_similarity=0.99)
+    stats = build_dual_cots(QUESTIONS, ScriptedTeacher(script), tmp_path, pair_filter=strict, progress=False)
+    assert stats["filtered"] == {"similarity": 3} and _read_jsonl(tmp_path / "dual_cot.jsonl") == []
+
+
+def test_filter_arguments_are_checked():
+    from edit_plugin.teacher.filters import PairFilter, similarity
+
+    with pytest.raises(ValueError, match="tokenizer"):
+        PairFilter(max_key_fraction=0.2)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        PairFilter(min_similarity=1.5)
+    assert similarity("abc", "abc") == 1.0 and similarity("abc", "xyz") == 0.0

@@ -8,7 +8,10 @@
 4. CCP: each D+ item is rewritten into "the most likely incorrect" CoT, kept
    if its answer is wrong -> D+-. The in-context triples are sampled from
    pairs already built for the same task, else the prompt is zero-shot.
-5. Pairs (D-+, D-) and (D+, D+-) in the dual-CoT format; SFT set D+ and D-+.
+5. Pairs (D-+, D-) and (D+, D+-), optionally filtered, and the SFT set D+
+   and D-+ (`edit_plugin.teacher.outputs`).
+
+Existing wrong CoTs (e.g. BIG-Bench Mistake) can be given as D- and skip CEP.
 
 The teacher is any function ``generate(prompts, temperature, seeds) ->
 completions``; `lm_eval_teacher` adapts an lm-eval model. Every answer goes to
@@ -19,12 +22,12 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from edit_plugin.answers import extract_answer
-from edit_plugin.prompts import build_prompt
 from edit_plugin.teacher.journal import Journal
+from edit_plugin.teacher.progress import Progress
 from edit_plugin.teacher.prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt, strip_opening
 from edit_plugin.teacher.questions import TeacherQuestion
 
@@ -36,19 +39,32 @@ def _seed(qid: str, stage: str, attempt: int) -> int:
 
 
 @dataclass
+class StageAttempt:
+    """One pass of a stage: how many questions it covered, how many of them
+    had to be asked (the rest came from the journal) and how many succeeded."""
+    stage: str
+    attempt: int
+    questions: int
+    asked: int
+    succeeded: int
+
+
+@dataclass
 class PipelineResult:
     correct: dict[str, str] = field(default_factory=dict)      # D+: id -> CoT
     incorrect: dict[str, str] = field(default_factory=dict)    # D-
     rectified: dict[str, str] = field(default_factory=dict)    # D-+
     corrupted: dict[str, str] = field(default_factory=dict)    # D+-
+    given_incorrect: set[str] = field(default_factory=set)    # D- supplied by the user, not by CEP
     failed_rectify: list[str] = field(default_factory=list)
     failed_corrupt: list[str] = field(default_factory=list)
+    stages: list[StageAttempt] = field(default_factory=list)
 
 
 class DualCoTPipeline:
     def __init__(self, generate: Generate, journal: Journal, ahp_attempts: int = 3, ccp_attempts: int = 3,
                  ahp_temperature: float = 0.2, ccp_temperature: float = 0.7, n_triples: int = 3,
-                 template_dir=None, chunk_size: int = 8):
+                 template_dir=None, chunk_size: int = 8, progress: Progress | None = None):
         self.generate = generate
         self.journal = journal
         self.ahp_attempts, self.ccp_attempts = ahp_attempts, ccp_attempts
@@ -58,34 +74,70 @@ class DualCoTPipeline:
         # Requests go out in chunks and each chunk is journaled when it returns:
         # a kill loses at most the chunk in flight.
         self.chunk_size = chunk_size
+        self.progress = progress or Progress(enabled=False)
 
     def _ask(self, stage: str, attempt: int, items: list[tuple[TeacherQuestion, str]],
-             temperature: float) -> dict[str, str]:
-        """Answers for (question, prompt) items; only journal misses reach the teacher."""
+             temperature: float) -> tuple[dict[str, str], int]:
+        """Answers for (question, prompt) items and how many went to the
+        teacher; only journal misses are asked."""
         missing = [(q, p) for q, p in items if self.journal.get(q.id, stage, attempt) is None]
+        self.progress.plan(len(items))
+        self.progress.advance(len(items) - len(missing))
         for start in range(0, len(missing), self.chunk_size):
             chunk = missing[start:start + self.chunk_size]
             answers = self.generate([p for _, p in chunk], temperature,
                                     [_seed(q.id, stage, attempt) for q, _ in chunk])
+            if len(answers) != len(chunk):
+                raise RuntimeError(f"the teacher returned {len(answers)} answers for {len(chunk)} prompts")
             for (q, _), text in zip(chunk, answers):
                 self.journal.add(q.id, stage, attempt, text)
-        return {q.id: self.journal.get(q.id, stage, attempt) for q, _ in items}
+            self.progress.advance(len(chunk))
+        return {q.id: self.journal.get(q.id, stage, attempt) for q, _ in items}, len(missing)
 
-    def run(self, questions: list[TeacherQuestion]) -> PipelineResult:
-        result = PipelineResult()
+    def _show(self, result: PipelineResult) -> None:
+        self.progress.show(len(result.correct), len(result.incorrect), len(result.rectified), len(result.corrupted))
+
+    def run(self, questions: list[TeacherQuestion], given_incorrect: Mapping[str, str] | None = None) -> PipelineResult:
+        """``given_incorrect``: question id -> an existing wrong CoT (e.g. BIG-Bench
+        Mistake); those questions skip CEP and go straight to rectification."""
+        given_incorrect = dict(given_incorrect or {})
+        ids = [q.id for q in questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("question ids must be unique (they key the journal)")
+        unknown = set(given_incorrect) - set(ids)
+        if unknown:
+            raise ValueError(f"given incorrect CoTs for unknown question ids: {sorted(unknown)[:5]}")
+        result = PipelineResult(given_incorrect=set(given_incorrect))
+        try:
+            self._extract(questions, given_incorrect, result)
+            by_id = {q.id: q for q in questions}
+            self._rectify([by_id[i] for i in result.incorrect], result)
+            self._corrupt([by_id[i] for i in result.correct], by_id, result)
+        finally:
+            self.progress.close()
+        return result
+
+    def _extract(self, questions, given_incorrect, result: PipelineResult) -> None:
         t = self.template_dir
-        cep = self._ask("cep", 0, [(q, cep_prompt(q.description, q.question, q.exemplars, t)) for q in questions], 0.0)
+        asked_for = [q for q in questions if q.id not in given_incorrect]
+        cep, asked = self._ask("cep", 0, [(q, cep_prompt(q.description, q.question, q.exemplars, t))
+                                          for q in asked_for], 0.0)
         for q in questions:
+            if q.id in given_incorrect:
+                result.incorrect[q.id] = given_incorrect[q.id]
+                continue
             cot = strip_opening(cep[q.id])
             (result.correct if q.is_correct(cot) else result.incorrect)[q.id] = cot
+        result.stages.append(StageAttempt("cep", 0, len(asked_for), asked, len(result.correct)))
+        self._show(result)
 
-        by_id = {q.id: q for q in questions}
-        pending = [by_id[i] for i in result.incorrect]
+    def _rectify(self, pending: list[TeacherQuestion], result: PipelineResult) -> None:
+        t = self.template_dir
         for attempt in range(self.ahp_attempts):
             if not pending:
                 break
-            answers = self._ask("ahp", attempt, [(q, ahp_prompt(q.description, q.question, q.gold, q.exemplars, t))
-                                                 for q in pending], self.ahp_temperature)
+            answers, asked = self._ask("ahp", attempt, [(q, ahp_prompt(q.description, q.question, q.gold, q.exemplars, t))
+                                                        for q in pending], self.ahp_temperature)
             still = []
             for q in pending:
                 cot = strip_opening(answers[q.id])
@@ -93,16 +145,19 @@ class DualCoTPipeline:
                     result.rectified[q.id] = cot
                 else:
                     still.append(q)
+            result.stages.append(StageAttempt("ahp", attempt, len(pending), asked, len(pending) - len(still)))
             pending = still
+            self._show(result)
         result.failed_rectify = [q.id for q in pending]
 
-        pending = [by_id[i] for i in result.correct]
+    def _corrupt(self, pending: list[TeacherQuestion], by_id: dict, result: PipelineResult) -> None:
+        t = self.template_dir
         for attempt in range(self.ccp_attempts):
             if not pending:
                 break
             items = [(q, ccp_prompt(q.description, q.question, result.correct[q.id],
                                     self._triples(q, by_id, result, attempt), t)) for q in pending]
-            answers = self._ask("ccp", attempt, items, self.ccp_temperature)
+            answers, asked = self._ask("ccp", attempt, items, self.ccp_temperature)
             still = []
             for q in pending:
                 cot = strip_opening(answers[q.id])
@@ -110,9 +165,10 @@ class DualCoTPipeline:
                     result.corrupted[q.id] = cot
                 else:
                     still.append(q)
+            result.stages.append(StageAttempt("ccp", attempt, len(pending), asked, len(pending) - len(still)))
             pending = still
+            self._show(result)
         result.failed_corrupt = [q.id for q in pending]
-        return result
 
     def _triples(self, q: TeacherQuestion, by_id: dict, result: PipelineResult, attempt: int) -> list[Triple]:
         """In-context (question, right, wrong) triples from this task's rectified
@@ -121,41 +177,3 @@ class DualCoTPipeline:
         rng = random.Random(_seed(q.id, "ccp-triples", attempt))
         chosen = rng.sample(pool, min(self.n_triples, len(pool)))
         return [Triple(by_id[i].question, result.rectified[i], result.incorrect[i]) for i in chosen]
-
-
-def dual_records(questions: list[TeacherQuestion], result: PipelineResult) -> list[dict]:
-    """(D-+, D-) and (D+, D+-) pairs in the dual-CoT JSONL format."""
-    records = []
-    for q in questions:
-        if q.id in result.rectified:
-            chosen, rejected, source = result.rectified[q.id], result.incorrect[q.id], "rectified"
-        elif q.id in result.corrupted:
-            chosen, rejected, source = result.correct[q.id], result.corrupted[q.id], "corrupted"
-        else:
-            continue
-        records.append({"id": q.id, "task": q.task, "prompt": build_prompt(q.question, q.description),
-                        "chosen": chosen, "rejected": rejected, "answer": q.gold, "source": source})
-    return records
-
-
-def sft_records(questions: list[TeacherQuestion], result: PipelineResult) -> list[dict]:
-    """D+ and D-+: every correct CoT, for the SFT stage."""
-    out = []
-    for q in questions:
-        cot = result.correct.get(q.id) or result.rectified.get(q.id)
-        if cot:
-            out.append({"id": q.id, "task": q.task, "prompt": build_prompt(q.question, q.description),
-                        "chosen": cot, "answer": q.gold})
-    return out
-
-
-def summary(questions: list[TeacherQuestion], result: PipelineResult) -> dict:
-    n = len(questions)
-    return {
-        "questions": n,
-        "correct": len(result.correct), "incorrect": len(result.incorrect),
-        "rectified": len(result.rectified), "corrupted": len(result.corrupted),
-        "teacher_accuracy": len(result.correct) / n if n else 0.0,
-        "rectify_success": len(result.rectified) / len(result.incorrect) if result.incorrect else 0.0,
-        "corrupt_success": len(result.corrupted) / len(result.correct) if result.correct else 0.0,
-    }
