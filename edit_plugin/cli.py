@@ -99,7 +99,10 @@ def _generate(args) -> int:
     from edit_plugin.teacher.build import build_dual_cots
 
     tasks = args.tasks.split(",") if args.tasks else None
-    questions, known, extra = _teacher_inputs(args, tasks)
+    try:
+        questions, known, extra = _teacher_inputs(args, tasks)
+    except ValueError as error:  # bad question set, task name or data file: say so, no traceback
+        raise SystemExit(f"edit-cot generate: {error}") from None
     if not questions and not known:
         raise SystemExit("edit-cot generate: no questions to ask (check --questions, --tasks, --incorrect)")
     teacher = lm_eval_teacher(args.teacher, args.model_args, args.max_gen_toks)

@@ -114,7 +114,8 @@ def arc_questions(name: str, split: str = "train", allow_eval_overlap: bool = Fa
 
     if split == "test" and not allow_eval_overlap:
         raise ValueError(f"{name} test questions are the evaluation's {name} documents; training on them "
-                         "contaminates its scores. Use the train split, or pass allow_eval_overlap=True.")
+                         "contaminates its scores. Use the train split, or pass allow_eval_overlap=True "
+                         "(--allow-eval-overlap).")
     return [from_doc(doc) for doc in data.arc_docs(name, split)]
 
 
@@ -125,8 +126,8 @@ def agieval_questions(subsets: Sequence[str] | None = None,
 
     if not allow_eval_overlap:
         raise ValueError("AGIEval has only a test split and the evaluation scores all of it: training on "
-                         "its questions contaminates the AGIEval scores. Pass allow_eval_overlap=True to "
-                         "use them anyway.")
+                         "its questions contaminates the AGIEval scores. Pass allow_eval_overlap=True "
+                         "(--allow-eval-overlap) to use them anyway.")
     _check_known(subsets or (), data.AGIEVAL_SUBSETS, "AGIEval subset")
     return [from_doc(doc) for subset in subsets or data.AGIEVAL_SUBSETS for doc in data.agieval_docs(subset)]
 
