@@ -30,6 +30,7 @@ class ScriptedTeacher:
         self.calls: list[tuple[str, str]] = []
         self.prompts: list[str] = []
         self.fail_after = fail_after
+        self.seeds: list[int] = []
 
     @staticmethod
     def stage(prompt: str) -> str:
@@ -37,7 +38,8 @@ class ScriptedTeacher:
             return "ccp"
         return "ahp" if "H: The correct answer is" in prompt else "cep"
 
-    def __call__(self, prompts, temperature, seeds):
+    def __call__(self, prompts, temperature, seed):
+        self.seeds.append(seed)
         out = []
         for prompt in prompts:
             if self.fail_after is not None and len(self.calls) >= self.fail_after:
@@ -267,3 +269,11 @@ def test_filter_arguments_are_checked():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         PairFilter(min_similarity=1.5)
     assert similarity("abc", "abc") == 1.0 and similarity("abc", "xyz") == 0.0
+
+
+def test_each_attempt_samples_with_a_new_seed(tmp_path):
+    teacher = ScriptedTeacher(SCRIPT)
+    pipeline = DualCoTPipeline(teacher, Journal(tmp_path / "j.jsonl"), chunk_size=100)
+    pipeline.run(QUESTIONS)
+    # One call per stage attempt (cep; ahp 0-2; ccp 0-2), each with its own seed.
+    assert len(teacher.seeds) == 7 and len(set(teacher.seeds)) == 7

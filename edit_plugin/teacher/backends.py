@@ -1,12 +1,13 @@
 """Teachers: any lm-eval model backend (``hf``, ``vllm``,
 ``local-chat-completions``, ``openai-chat-completions``, ...) as a
-``generate(prompts, temperature, seeds)`` function for the pipeline.
+``generate(prompts, temperature, seed)`` function for the pipeline.
 
 lm-eval does the batching, concurrency and retries. Sampling is done by
-repeating requests with distinct seeds (lm-eval's cache does not cache
-sampled requests, and ``n > 1`` would return choices that no longer line up
-with the questions). API backends get the seed in the request; local
-backends seed torch once per chunk.
+repeating requests with a new seed per attempt (lm-eval's cache does not
+cache sampled requests, and ``n > 1`` would return choices that no longer
+line up with the questions). API backends get the seed in the request (the
+same for all requests of a call: lm-eval sends requests concurrently only
+within a group of equal arguments); local backends seed torch per call.
 """
 
 from __future__ import annotations
@@ -32,17 +33,17 @@ def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
         tokenizer = getattr(lm, "tokenizer", None)
         apply_chat_template = is_api or bool(getattr(tokenizer, "chat_template", None))
 
-    def generate(prompts: list[str], temperature: float, seeds: list[int]) -> list[str]:
+    def generate(prompts: list[str], temperature: float, seed: int) -> list[str]:
         requests = []
-        for i, (prompt, seed) in enumerate(zip(prompts, seeds)):
+        for i, prompt in enumerate(prompts):
             context = lm.apply_chat_template([{"role": "user", "content": prompt}]) if apply_chat_template else prompt
             kwargs = {"until": list(STOP), "max_gen_toks": max_gen_toks, "do_sample": temperature > 0,
                       "temperature": temperature}
             if is_api:
                 kwargs["seed"] = seed
             requests.append(Instance(request_type="generate_until", doc={}, arguments=(context, kwargs), idx=i))
-        if not is_api and seeds:
-            torch.manual_seed(seeds[0])
+        if not is_api:
+            torch.manual_seed(seed)
         return list(lm.generate_until(requests, disable_tqdm=True))
 
     return generate

@@ -13,7 +13,7 @@
 
 Existing wrong CoTs (e.g. BIG-Bench Mistake) can be given as D- and skip CEP.
 
-The teacher is any function ``generate(prompts, temperature, seeds) ->
+The teacher is any function ``generate(prompts, temperature, seed) ->
 completions``; `lm_eval_teacher` adapts an lm-eval model. Every answer goes to
 a `Journal` first, so a killed run resumes without asking anything twice.
 """
@@ -31,11 +31,14 @@ from edit_plugin.teacher.progress import Progress
 from edit_plugin.teacher.prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt, strip_opening
 from edit_plugin.teacher.questions import TeacherQuestion
 
-Generate = Callable[[list[str], float, list[int]], list[str]]
+Generate = Callable[[list[str], float, int], list[str]]
 
 
-def _seed(qid: str, stage: str, attempt: int) -> int:
-    return zlib.crc32(f"{qid}/{stage}/{attempt}".encode())
+def _seed(stage: str, attempt: int) -> int:
+    """One seed per stage attempt: a retry samples anew, and every request of
+    a call shares its sampling arguments, so lm-eval's API models (which group
+    requests by their arguments) can send them concurrently."""
+    return zlib.crc32(f"{stage}/{attempt}".encode())
 
 
 @dataclass
@@ -85,8 +88,7 @@ class DualCoTPipeline:
         self.progress.advance(len(items) - len(missing))
         for start in range(0, len(missing), self.chunk_size):
             chunk = missing[start:start + self.chunk_size]
-            answers = self.generate([p for _, p in chunk], temperature,
-                                    [_seed(q.id, stage, attempt) for q, _ in chunk])
+            answers = self.generate([p for _, p in chunk], temperature, _seed(stage, attempt))
             if len(answers) != len(chunk):
                 raise RuntimeError(f"the teacher returned {len(answers)} answers for {len(chunk)} prompts")
             for (q, _), text in zip(chunk, answers):
@@ -174,6 +176,6 @@ class DualCoTPipeline:
         """In-context (question, right, wrong) triples from this task's rectified
         pairs (D-+ right, D- wrong), as the paper samples them; none at first."""
         pool = sorted(i for i in result.rectified if by_id[i].task == q.task and i != q.id)
-        rng = random.Random(_seed(q.id, "ccp-triples", attempt))
+        rng = random.Random(zlib.crc32(f"{q.id}/ccp-triples/{attempt}".encode()))
         chosen = rng.sample(pool, min(self.n_triples, len(pool)))
         return [Triple(by_id[i].question, result.rectified[i], result.incorrect[i]) for i in chosen]
