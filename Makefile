@@ -9,15 +9,17 @@ BIN := $(CURDIR)/$(VENV)/bin
 PIP := $(BIN)/python -m pip
 INSTALLED := $(VENV)/.edit-plugin-installed
 SERVER_INSTALLED := $(VENV)/.teacher-server-installed
-USER_CACHE := $(or $(EDIT_PLUGIN_CACHE),$(HOME)/.cache/edit-plugin)
+# The user cache of edit_plugin/paths.py.
+USER_CACHE := $(or $(EDIT_PLUGIN_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/edit-plugin)
 WHEELS := $(USER_CACHE)/wheels
 LLAMA_CPP_VERSION := 0.3.36
-LLAMA_CPP_BUILT := $(WHEELS)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-portable
 # A portable build: pip's default native build may use instructions that a VM
 # or sandbox refuses (AMX: "Illegal instruction"), and pip's wheel cache would
 # then hand that build to every later install.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DLLAMA_BUILD_TESTS=OFF
+# The stamp names the flags: changing them builds again.
+LLAMA_CPP_BUILT := $(WHEELS)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-$(shell printf '%s' '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
 
 # `axolotl` launches `accelerate`: the venv's bin must be on PATH.
 export PATH := $(BIN):$(PATH)
@@ -53,8 +55,8 @@ $(LLAMA_CPP_BUILT): | $(BIN)/python
 	touch $@
 
 $(SERVER_INSTALLED): $(INSTALLED) $(LLAMA_CPP_BUILT)
-	$(PIP) install -q --disable-pip-version-check --no-deps --no-index --find-links $(WHEELS) \
-		llama-cpp-python==$(LLAMA_CPP_VERSION)
+	$(PIP) install -q --disable-pip-version-check --force-reinstall --no-deps --no-index \
+		--find-links $(WHEELS) llama-cpp-python==$(LLAMA_CPP_VERSION)
 	$(PIP) install -q --disable-pip-version-check -c requirements/constraints.txt -e '.[teacher-server]'
 	touch $@
 

@@ -95,13 +95,16 @@ def _generate(args) -> int:
         write_records(out / "sft.jsonl", [{k: p[k] for k in ("id", "task", "prompt", "chosen", "answer")} for p in pairs])
         print(f"{len(pairs)} synthetic dual pairs -> {out}")
         return 0
+    from edit_plugin.evaluation.data import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
-    from edit_plugin.teacher.build import build_dual_cots
+    from edit_plugin.teacher.build import build_dual_cots, teacher_inputs
 
     tasks = args.tasks.split(",") if args.tasks else None
     try:
-        questions, known, extra = _teacher_inputs(args, tasks)
-    except ValueError as error:  # bad question set, task name or data file: say so, no traceback
+        questions, known, extra = teacher_inputs(args.questions, tasks, args.limit, args.allow_eval_overlap,
+                                                 args.incorrect)
+    except (ValueError, OSError, BenchmarkDataUnavailable) as error:
+        # A bad question set, task name or data file: say which, without a traceback.
         raise SystemExit(f"edit-cot generate: {error}") from None
     if not questions and not known:
         raise SystemExit("edit-cot generate: no questions to ask (check --questions, --tasks, --incorrect)")
@@ -112,36 +115,6 @@ def _generate(args) -> int:
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, summary.json, journal.jsonl -> {out}")
     return 0
-
-
-def _teacher_inputs(args, tasks):
-    """Questions to ask (CEP), known wrong CoTs (--incorrect) and what to add to the summary."""
-    from edit_plugin.teacher.mistakes import read_mistakes
-    from edit_plugin.teacher.questions import question_set
-
-    # With --incorrect alone, only the given wrong CoTs are processed.
-    name = args.questions or (None if args.incorrect else "bbh")
-    questions = question_set(name, tasks, args.limit, args.allow_eval_overlap) if name else []
-    known, extra = [], {"question_set": name}
-    if args.incorrect:
-        known, stats = read_mistakes(args.incorrect)
-        if tasks:
-            known = [m for m in known if m.question.task in tasks]
-        if args.limit:
-            known = _at_most_per_task(known, args.limit)
-        extra["given_incorrect_file"] = {"path": str(args.incorrect), **stats, "used": len(known)}
-    return questions, known, extra
-
-
-def _at_most_per_task(known, limit: int):
-    seen: dict[str, int] = {}
-    kept = []
-    for mistake in known:
-        task = mistake.question.task
-        seen[task] = seen.get(task, 0) + 1
-        if seen[task] <= limit:
-            kept.append(mistake)
-    return kept
 
 
 def _pair_filter(args):
@@ -193,6 +166,13 @@ TASK_FAMILY_NAMES = ("multistep_arithmetic", "boolean_expressions", "object_coun
                      "tracking_shuffled_objects", "word_sorting", "dyck_languages", "date_arithmetic")
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edit-cot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -240,14 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bbh (train part; the default), bbsub (examples not evaluated), arc_easy / arc_challenge "
                         "(train split), agieval (needs --allow-eval-overlap), or a .jsonl file of your questions")
     p.add_argument("--tasks", default=None, help="comma-separated tasks / subtasks of the question set")
-    p.add_argument("--limit", type=int, default=None, help="questions per task")
+    p.add_argument("--limit", type=_positive_int, default=None, help="questions per task")
     p.add_argument("--allow-eval-overlap", action="store_true",
                    help="permit questions that the evaluation suite scores (AGIEval has no other split)")
     p.add_argument("--incorrect", type=Path, default=None,
                    help="existing wrong CoTs to rectify as D- (a BIG-Bench Mistake .jsonl file or folder)")
-    p.add_argument("--attempts", type=int, default=3, help="AHP / CCP attempts per question")
-    p.add_argument("--max-gen-toks", type=int, default=1024)
-    p.add_argument("--chunk-size", type=int, default=8, help="requests sent (and journaled) together")
+    p.add_argument("--attempts", type=_positive_int, default=3, help="AHP / CCP attempts per question")
+    p.add_argument("--max-gen-toks", type=_positive_int, default=1024)
+    p.add_argument("--chunk-size", type=_positive_int, default=8, help="requests sent (and journaled) together")
     p.add_argument("--templates", type=Path, default=None, help="folder with your cep.txt / ahp.txt / ccp.txt")
     p.add_argument("--max-key-fraction", type=float, default=None,
                    help="drop pairs whose key-token share is above this (a rewrite, not an edit)")

@@ -66,15 +66,22 @@ def validate_file(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIEL
 
 def write_records(path: str | os.PathLike, records: Iterable[dict]) -> int:
     """Write JSONL atomically (a reader never sees a half-written file)."""
+    lines = [json.dumps(record, ensure_ascii=False) + "\n" for record in records]
+    write_text_atomically(path, "".join(lines))
+    return len(lines)
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> None:
+    write_text_atomically(path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text_atomically(path: str | os.PathLike, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
+            handle.write(text)
         # mkstemp creates 0600 files; give the result the usual permissions.
         umask = os.umask(0)
         os.umask(umask)
@@ -83,4 +90,3 @@ def write_records(path: str | os.PathLike, records: Iterable[dict]) -> int:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return count

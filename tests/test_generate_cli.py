@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.cli import _pair_filter, _teacher_inputs, build_parser, main
+from edit_plugin.cli import _pair_filter, build_parser, main
+from edit_plugin.teacher.build import teacher_inputs
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -28,20 +29,22 @@ def _args(*argv):
 
 
 def test_incorrect_alone_processes_only_the_given_cots(shared_data):
-    args = _args("--incorrect", str(shared_data / "bbh-mistake"), "--tasks", "word_sorting,dyck_languages",
-                 "--limit", "3")
-    questions, known, extra = _teacher_inputs(args, args.tasks.split(","))
+    questions, known, extra = teacher_inputs(None, ["word_sorting", "dyck_languages"], 3,
+                                             incorrect=shared_data / "bbh-mistake")
     assert questions == [] and extra["question_set"] is None
     assert sorted(m.question.task for m in known) == ["dyck_languages"] * 3 + ["word_sorting"] * 3
     assert extra["given_incorrect_file"]["used"] == 6 and extra["given_incorrect_file"]["kept"] > 1000
 
 
-def test_question_set_and_incorrect_together(shared_data):
-    args = _args("--questions", "bbh", "--incorrect", str(shared_data / "bbh-mistake" / "word_sorting.jsonl"),
-                 "--tasks", "word_sorting", "--limit", "2")
-    questions, known, _ = _teacher_inputs(args, ["word_sorting"])
-    assert [q.task for q in questions] == ["word_sorting"] * 2 and len(known) == 2
-    assert not {q.id for q in questions} & {m.question.id for m in known}
+def test_a_bbh_question_with_a_given_wrong_cot_is_not_asked_again(shared_data):
+    questions, known, extra = teacher_inputs("bbh", ["dyck_languages"], None,
+                                             incorrect=shared_data / "bbh-mistake" / "dyck_languages.jsonl")
+    matched = {m.bbh_id for m in known if m.bbh_id}
+    assert matched and not matched & {q.id for q in questions}
+    assert len(questions) == 200 - len(matched) == 200 - extra["given_incorrect_file"]["questions_not_asked"]
+    # Every BBH train question appears once; only given CoTs can share a question (several traces of one).
+    assert len({q.question for q in questions}) == len(questions)
+    assert not {q.question for q in questions} & {m.question.question for m in known}
 
 
 def test_evaluated_questions_are_refused_on_the_command_line(shared_data, capsys):
@@ -49,6 +52,13 @@ def test_evaluated_questions_are_refused_on_the_command_line(shared_data, capsys
         main(["generate", "--teacher", "hf", "--questions", "agieval"])
     with pytest.raises(SystemExit, match="unknown question set"):
         main(["generate", "--teacher", "hf", "--questions", "mmlu"])
+    with pytest.raises(SystemExit, match="arc_easy_train.jsonl"):  # the local copy has only the test split
+        main(["generate", "--teacher", "hf", "--questions", "arc_easy"])
+    with pytest.raises(SystemExit, match="edit-cot generate: .*nowhere"):
+        main(["generate", "--teacher", "hf", "--incorrect", "/nowhere/bbh-mistake"])
+    with pytest.raises(SystemExit):
+        main(["generate", "--teacher", "hf", "--limit", "0"])
+    assert "positive" in capsys.readouterr().err
 
 
 def test_pair_filter_from_arguments(chat_tokenizer, student_path):

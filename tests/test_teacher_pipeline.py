@@ -147,6 +147,28 @@ def test_journal_skips_a_line_cut_by_a_kill(tmp_path):
         handle.write('{"id": "q2", "stage": "cep", "attem')
     reread = Journal(path)
     assert reread.get("q1", "cep", 0) == "answer one" and reread.get("q2", "cep", 0) is None
+    # The cut line is gone: the next answer gets a line of its own and survives a reload.
+    reread.add("q2", "cep", 0, "answer two")
+    assert Journal(path).get("q2", "cep", 0) == "answer two"
+    assert len(path.read_text().splitlines()) == 2
+
+
+def test_an_answer_is_reused_only_for_the_same_prompt(tmp_path):
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.add("q1", "cep", 0, "old answer", "Q: 1 + 1 =")
+    assert Journal(tmp_path / "j.jsonl").get("q1", "cep", 0, "Q: 1 + 1 =") == "old answer"
+    assert Journal(tmp_path / "j.jsonl").get("q1", "cep", 0, "Q: 2 + 2 =") is None
+
+
+def test_a_changed_question_file_is_asked_anew(tmp_path):
+    teacher = ScriptedTeacher(SCRIPT)
+    run(tmp_path, teacher)
+    # Same ids, other questions (a line was inserted in the user's file).
+    shifted = [TeacherQuestion(id=x.id, task=x.task, description=x.description, question=y.question,
+                               gold=y.gold, kind=y.kind) for x, y in zip(QUESTIONS, QUESTIONS[1:] + QUESTIONS[:1])]
+    again = ScriptedTeacher(SCRIPT)
+    result = DualCoTPipeline(again, Journal(tmp_path / "journal.jsonl")).run(shifted)
+    assert ("2 + 2 =", "cep") in again.calls and result.correct["q5"].endswith("is 2.")
 
 
 @pytest.mark.slow

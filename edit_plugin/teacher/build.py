@@ -4,19 +4,18 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from edit_plugin.records import write_records
+from edit_plugin.records import write_json, write_records
 from edit_plugin.teacher.filters import PairFilter
 from edit_plugin.teacher.journal import Journal
-from edit_plugin.teacher.mistakes import KnownMistake
+from edit_plugin.teacher.mistakes import KnownMistake, read_mistakes
 from edit_plugin.teacher.outputs import dual_records, filter_pairs, sft_records, summary
 from edit_plugin.teacher.pipeline import DualCoTPipeline, Generate
 from edit_plugin.teacher.progress import Progress
-from edit_plugin.teacher.questions import TeacherQuestion
+from edit_plugin.teacher.questions import TeacherQuestion, at_most_per_task, question_set
 
 
 def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, out: str | Path, *,
@@ -39,11 +38,30 @@ def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, ou
         stats["filter"] = {"max_key_fraction": pair_filter.max_key_fraction,
                            "min_similarity": pair_filter.min_similarity}
     stats.update(extra_summary or {})
-    _write_json(out / "summary.json", stats)
+    write_json(out / "summary.json", stats)
     return stats
 
 
-def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+def teacher_inputs(questions_name: str | None, tasks: Sequence[str] | None = None, limit: int | None = None,
+                   allow_eval_overlap: bool = False, incorrect: str | Path | None = None
+                   ) -> tuple[list[TeacherQuestion], list[KnownMistake], dict]:
+    """Questions to ask (CEP), given wrong CoTs (``incorrect``: BIG-Bench
+    Mistake files) and what the summary should say about them. With
+    ``incorrect`` and no question set, only the given CoTs are processed."""
+    name = questions_name or (None if incorrect else "bbh")
+    questions = question_set(name, tasks, limit, allow_eval_overlap) if name else []
+    known: list[KnownMistake] = []
+    extra: dict = {"question_set": name, "allow_eval_overlap": allow_eval_overlap}
+    if incorrect:
+        known, stats = read_mistakes(incorrect)
+        if tasks:
+            known = [m for m in known if m.question.task in tasks]
+        known = at_most_per_task(known, limit, task_of=lambda m: m.question.task)
+        # A BBH question that comes with a given wrong CoT is not asked again:
+        # one question, one pair.
+        replaced = {m.bbh_id for m in known if m.bbh_id}
+        asked = [q for q in questions if q.id not in replaced]
+        extra["given_incorrect_file"] = {"path": str(incorrect), **stats, "used": len(known),
+                                         "questions_not_asked": len(questions) - len(asked)}
+        questions = asked
+    return questions, known, extra

@@ -61,8 +61,9 @@ def sft_records(questions: list[TeacherQuestion], result: PipelineResult) -> lis
     return out
 
 
-def _rate(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else 0.0
+def _rate(numerator: int, denominator: int) -> float | None:
+    """None where nothing was tried (no answer is not a 0% answer)."""
+    return numerator / denominator if denominator else None
 
 
 def _counts(ids: set[str], result: PipelineResult, pairs: list[dict], dropped: Mapping[str, str]) -> dict:

@@ -25,7 +25,6 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from edit_plugin.answers import extract_answer
 from edit_plugin.teacher.journal import Journal
 from edit_plugin.teacher.progress import Progress
 from edit_plugin.teacher.prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt, strip_opening
@@ -83,7 +82,7 @@ class DualCoTPipeline:
              temperature: float) -> tuple[dict[str, str], int]:
         """Answers for (question, prompt) items and how many went to the
         teacher; only journal misses are asked."""
-        missing = [(q, p) for q, p in items if self.journal.get(q.id, stage, attempt) is None]
+        missing = [(q, p) for q, p in items if self.journal.get(q.id, stage, attempt, p) is None]
         self.progress.plan(len(items))
         self.progress.advance(len(items) - len(missing))
         for start in range(0, len(missing), self.chunk_size):
@@ -91,10 +90,10 @@ class DualCoTPipeline:
             answers = self.generate([p for _, p in chunk], temperature, _seed(stage, attempt))
             if len(answers) != len(chunk):
                 raise RuntimeError(f"the teacher returned {len(answers)} answers for {len(chunk)} prompts")
-            for (q, _), text in zip(chunk, answers):
-                self.journal.add(q.id, stage, attempt, text)
+            for (q, prompt), text in zip(chunk, answers):
+                self.journal.add(q.id, stage, attempt, text, prompt)
             self.progress.advance(len(chunk))
-        return {q.id: self.journal.get(q.id, stage, attempt) for q, _ in items}, len(missing)
+        return {q.id: self.journal.get(q.id, stage, attempt, p) for q, p in items}, len(missing)
 
     def _show(self, result: PipelineResult) -> None:
         self.progress.show(len(result.correct), len(result.incorrect), len(result.rectified), len(result.corrupted))
@@ -163,7 +162,7 @@ class DualCoTPipeline:
             still = []
             for q in pending:
                 cot = strip_opening(answers[q.id])
-                if extract_answer(cot) is not None and not q.is_correct(cot):
+                if q.is_wrong(cot):
                     result.corrupted[q.id] = cot
                 else:
                     still.append(q)

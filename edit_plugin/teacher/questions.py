@@ -42,6 +42,11 @@ class TeacherQuestion:
         predicted = canonical_prediction(cot, self.doc())
         return bool(predicted) and predicted == canonical_target(self.doc())
 
+    def is_wrong(self, cot: str) -> bool:
+        """A readable answer that is not the gold one (an unreadable answer is neither)."""
+        predicted = canonical_prediction(cot, self.doc())
+        return bool(predicted) and predicted != canonical_target(self.doc())
+
 
 def from_doc(doc: dict, exemplars: tuple[Exemplar, ...] = ()) -> TeacherQuestion:
     """The question of an evaluation-schema document (`edit_plugin.evaluation.data`)."""
@@ -281,7 +286,7 @@ def question_set(name: str, tasks: Sequence[str] | None = None, limit: int | Non
     else:
         raise ValueError(f"unknown question set {name!r}; expected one of {', '.join(QUESTION_SETS)} "
                          "or the path of a .jsonl file")
-    return _at_most_per_task(questions, limit)
+    return at_most_per_task(questions, limit)
 
 
 def _of_tasks(questions: list[TeacherQuestion], tasks: Sequence[str] | None, name: str) -> list[TeacherQuestion]:
@@ -292,13 +297,15 @@ def _of_tasks(questions: list[TeacherQuestion], tasks: Sequence[str] | None, nam
     return [q for q in questions if q.task in tasks]
 
 
-def _at_most_per_task(questions: list[TeacherQuestion], limit: int | None) -> list[TeacherQuestion]:
+def at_most_per_task(items: list, limit: int | None, task_of=lambda q: q.task) -> list:
+    """The first ``limit`` items of each task, in order (all with no limit)."""
     if limit is None:
-        return questions
+        return items
     counts: dict[str, int] = {}
     kept = []
-    for q in questions:
-        counts[q.task] = counts.get(q.task, 0) + 1
-        if counts[q.task] <= limit:
-            kept.append(q)
+    for item in items:
+        task = task_of(item)
+        counts[task] = counts.get(task, 0) + 1
+        if counts[task] <= limit:
+            kept.append(item)
     return kept
