@@ -98,11 +98,14 @@ def _generate(args) -> int:
     from edit_plugin.evaluation.data import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
     from edit_plugin.teacher.build import build_dual_cots, teacher_inputs
+    from edit_plugin.teacher.ccp_examples import ccp_triples_by_task
 
     tasks = args.tasks.split(",") if args.tasks else None
     try:
         questions, known, extra = teacher_inputs(args.questions, tasks, args.limit, args.allow_eval_overlap,
                                                  args.incorrect)
+        ccp_examples = (ccp_triples_by_task(args.ccp_examples, {q.task for q in questions + [m.question for m in known]})
+                        if args.ccp_examples else None)
     except (ValueError, OSError, BenchmarkDataUnavailable) as error:
         # A bad question set, task name or data file: say which, without a traceback.
         raise SystemExit(f"edit-cot generate: {error}") from None
@@ -111,6 +114,7 @@ def _generate(args) -> int:
     teacher = lm_eval_teacher(args.teacher, args.model_args, args.max_gen_toks)
     stats = build_dual_cots(questions, teacher, out, known=known, attempts=args.attempts,
                             chunk_size=args.chunk_size, template_dir=args.templates,
+                            ccp_examples=ccp_examples,
                             pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra)
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, summary.json, journal.jsonl -> {out}")
@@ -229,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-gen-toks", type=_positive_int, default=1024)
     p.add_argument("--chunk-size", type=_positive_int, default=8, help="requests sent (and journaled) together")
     p.add_argument("--templates", type=Path, default=None, help="folder with your cep.txt / ahp.txt / ccp.txt")
+    p.add_argument("--ccp-examples", type=Path, default=None,
+                   help="folder of <task>.txt CCP triples (Q: / Right Response: / Wrong Response:); "
+                        "tasks without a file sample triples from their own pairs")
     p.add_argument("--max-key-fraction", type=float, default=None,
                    help="drop pairs whose key-token share is above this (a rewrite, not an edit)")
     p.add_argument("--min-similarity", type=float, default=None,

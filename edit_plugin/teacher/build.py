@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from edit_plugin.records import write_json, write_records
@@ -15,19 +15,22 @@ from edit_plugin.teacher.mistakes import KnownMistake, read_mistakes
 from edit_plugin.teacher.outputs import dual_records, filter_pairs, sft_records, summary
 from edit_plugin.teacher.pipeline import DualCoTPipeline, Generate
 from edit_plugin.teacher.progress import Progress
+from edit_plugin.teacher.prompts import Triple
 from edit_plugin.teacher.questions import TeacherQuestion, at_most_per_task, question_set
 
 
 def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, out: str | Path, *,
                     known: Sequence[KnownMistake] = (), attempts: int = 3, chunk_size: int = 8,
-                    template_dir: Path | None = None, pair_filter: PairFilter | None = None,
-                    progress: bool = True, extra_summary: dict | None = None) -> dict:
-    """``known``: existing wrong CoTs, rectified without a CEP answer."""
+                    template_dir: Path | None = None, ccp_examples: Mapping[str, list[Triple]] | None = None,
+                    pair_filter: PairFilter | None = None, progress: bool = True,
+                    extra_summary: dict | None = None) -> dict:
+    """``known``: existing wrong CoTs, rectified without a CEP answer;
+    ``ccp_examples``: task -> the user's CCP triples (`teacher.ccp_examples`)."""
     out = Path(out)
     questions = list(questions) + [m.question for m in known]
     pipeline = DualCoTPipeline(generate, Journal(out / "journal.jsonl"), ahp_attempts=attempts,
                                ccp_attempts=attempts, template_dir=template_dir, chunk_size=chunk_size,
-                               progress=Progress(enabled=progress, stream=sys.stderr))
+                               progress=Progress(enabled=progress, stream=sys.stderr), ccp_examples=ccp_examples)
     result = pipeline.run(questions, given_incorrect={m.question.id: m.cot for m in known})
     spans = {m.question.id: (m.error_char_start, m.error_char_end) for m in known if m.error_char_start is not None}
     pairs, dropped = filter_pairs(dual_records(questions, result, spans), pair_filter)
@@ -37,6 +40,8 @@ def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, ou
     if pair_filter is not None and pair_filter.active:
         stats["filter"] = {"max_key_fraction": pair_filter.max_key_fraction,
                            "min_similarity": pair_filter.min_similarity}
+    if ccp_examples:
+        stats["ccp_example_tasks"] = sorted(ccp_examples)
     stats.update(extra_summary or {})
     write_json(out / "summary.json", stats)
     return stats

@@ -6,8 +6,9 @@
    (temperature 0.2), kept if it now reaches the gold answer; a bounded number
    of attempts, each with its own seed -> D-+.
 4. CCP: each D+ item is rewritten into "the most likely incorrect" CoT, kept
-   if its answer is wrong -> D+-. The in-context triples are sampled from
-   pairs already built for the same task, else the prompt is zero-shot.
+   if its answer is wrong -> D+-. The in-context triples come from the user's
+   files, else are sampled from pairs already built for the same task, else
+   the prompt is zero-shot.
 5. Pairs (D-+, D-) and (D+, D+-), optionally filtered, and the SFT set D+
    and D-+ (`edit_plugin.teacher.outputs`).
 
@@ -66,7 +67,8 @@ class PipelineResult:
 class DualCoTPipeline:
     def __init__(self, generate: Generate, journal: Journal, ahp_attempts: int = 3, ccp_attempts: int = 3,
                  ahp_temperature: float = 0.2, ccp_temperature: float = 0.7, n_triples: int = 3,
-                 template_dir=None, chunk_size: int = 8, progress: Progress | None = None):
+                 template_dir=None, chunk_size: int = 8, progress: Progress | None = None,
+                 ccp_examples: Mapping[str, list[Triple]] | None = None):
         self.generate = generate
         self.journal = journal
         self.ahp_attempts, self.ccp_attempts = ahp_attempts, ccp_attempts
@@ -77,6 +79,8 @@ class DualCoTPipeline:
         # a kill loses at most the chunk in flight.
         self.chunk_size = chunk_size
         self.progress = progress or Progress(enabled=False)
+        # task -> the user's CCP triples; other tasks sample from their own pairs.
+        self.ccp_examples = dict(ccp_examples or {})
 
     def _ask(self, stage: str, attempt: int, items: list[tuple[TeacherQuestion, str]],
              temperature: float) -> tuple[dict[str, str], int]:
@@ -172,8 +176,11 @@ class DualCoTPipeline:
         result.failed_corrupt = [q.id for q in pending]
 
     def _triples(self, q: TeacherQuestion, by_id: dict, result: PipelineResult, attempt: int) -> list[Triple]:
-        """In-context (question, right, wrong) triples from this task's rectified
-        pairs (D-+ right, D- wrong), as the paper samples them; none at first."""
+        """In-context (question, right, wrong) triples: the user's for this task,
+        else sampled from this task's rectified pairs (D-+ right, D- wrong) as
+        the paper does, else none (zero-shot)."""
+        if q.task in self.ccp_examples:
+            return self.ccp_examples[q.task][: self.n_triples]
         pool = sorted(i for i in result.rectified if by_id[i].task == q.task and i != q.id)
         rng = random.Random(zlib.crc32(f"{q.id}/ccp-triples/{attempt}".encode()))
         chosen = rng.sample(pool, min(self.n_triples, len(pool)))
