@@ -84,17 +84,9 @@ def _keysteps(args) -> int:
 def _generate(args) -> int:
     import json
 
-    from edit_plugin.records import write_records
-
     out = Path(args.out)
     if args.teacher == "synthetic":
-        from edit_plugin.synthetic import TASK_FAMILIES
-
-        pairs = TASK_FAMILIES[args.task].generate_pairs(args.n, seed=args.seed)
-        write_records(out / "dual_cot.jsonl", pairs)
-        write_records(out / "sft.jsonl", [{k: p[k] for k in ("id", "task", "prompt", "chosen", "answer")} for p in pairs])
-        print(f"{len(pairs)} synthetic dual pairs -> {out}")
-        return 0
+        return _generate_synthetic(args, out)
     from edit_plugin.evaluation.data import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
     from edit_plugin.teacher.build import build_dual_cots, teacher_inputs
@@ -118,6 +110,37 @@ def _generate(args) -> int:
                             pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra)
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, summary.json, journal.jsonl -> {out}")
+    return 0
+
+
+def _generate_synthetic(args, out: Path) -> int:
+    """The programmatic teacher: generated questions (``--n``, ``--seed``), or with
+    ``--questions bbh`` the BBH train questions of the family's task that it can solve."""
+    from edit_plugin.records import write_json, write_records
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import pairs_from_questions
+
+    family = TASK_FAMILIES[args.task]
+    summary = {"teacher": "synthetic", "task": args.task}
+    if args.questions in (None, "generated"):
+        pairs = family.generate_pairs(args.n, seed=args.seed)
+    elif args.questions == "bbh":
+        bbh_task = getattr(family, "BBH_TASK", None)
+        if bbh_task is None:
+            readers = sorted(name for name, f in TASK_FAMILIES.items() if hasattr(f, "BBH_TASK"))
+            raise SystemExit(f"edit-cot generate: the synthetic {args.task} family generates its questions; "
+                             f"families that read BBH questions: {', '.join(readers)}")
+        from edit_plugin.evaluation.data import bbh_docs
+
+        docs = bbh_docs(bbh_task, "train")[: args.limit]
+        pairs, skipped = pairs_from_questions(family, docs, seed=args.seed)
+        summary.update({"questions": len(docs), "bbh_task": bbh_task, "skipped": skipped})
+    else:
+        raise SystemExit("edit-cot generate: with --teacher synthetic, --questions is `bbh` or left out (generated)")
+    write_records(out / "dual_cot.jsonl", pairs)
+    write_records(out / "sft.jsonl", [{k: p[k] for k in ("id", "task", "prompt", "chosen", "answer")} for p in pairs])
+    write_json(out / "summary.json", {**summary, "pairs": len(pairs)})
+    print(f"{len(pairs)} synthetic dual pairs -> {out}" + (f" (skipped: {summary['skipped']})" if "skipped" in summary else ""))
     return 0
 
 
@@ -244,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--task", default="multistep_arithmetic", choices=sorted(TASK_FAMILY_NAMES),
                    help="with --teacher synthetic")
-    p.add_argument("--n", type=int, default=200, help="with --teacher synthetic")
+    p.add_argument("--n", type=int, default=200, help="with --teacher synthetic: generated pairs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)

@@ -67,3 +67,29 @@ def test_pair_filter_from_arguments(chat_tokenizer, student_path):
     keyed = _pair_filter(_args("--max-key-fraction", "0.2", "--tokenizer", str(student_path)))
     assert keyed.tokenize("Therefore") == chat_tokenizer("Therefore", add_special_tokens=False)["input_ids"]
     assert not _pair_filter(_args()).active
+
+
+def test_synthetic_teacher_reads_bbh_train_questions(shared_data, tmp_path):
+    import json
+
+    from edit_plugin.evaluation.data import bbh_docs
+    from edit_plugin.records import record_problem
+
+    assert main(["generate", "--teacher", "synthetic", "--task", "dyck_languages", "--questions", "bbh",
+                 "--limit", "40", "--out", str(tmp_path)]) == 0
+    records = [json.loads(line) for line in (tmp_path / "dual_cot.jsonl").read_text().splitlines()]
+    train = {d["id"]: d for d in bbh_docs("dyck_languages", "train")}
+    test_ids = {d["id"] for d in bbh_docs("dyck_languages", "test")}
+    # Every question is solved to BBH's own target, and never a test question.
+    assert len(records) == 40 and not {r["id"] for r in records} & test_ids
+    for r in records:
+        assert r["answer"] == train[r["id"]]["target"] and r["prompt"].endswith(train[r["id"]]["question"] + "\n\nA:")
+        assert record_problem(r) is None and r["rejected_answer"] != r["answer"]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["skipped"] == {"unreadable": 0, "answer_disagrees": 0, "no_error_fits": 0}
+
+
+def test_synthetic_families_that_only_generate_say_so(shared_data, tmp_path):
+    with pytest.raises(SystemExit, match="families that read BBH questions: dyck_languages, word_sorting"):
+        main(["generate", "--teacher", "synthetic", "--task", "object_counting", "--questions", "bbh",
+              "--out", str(tmp_path)])

@@ -103,3 +103,35 @@ def test_date_steps_always_move():
     for p in date_arithmetic.generate_pairs(1500, seed=4):
         for text in (p["chosen"], p["rejected"]):
             assert "Going forward 0 days" not in text and "Going forward -" not in text
+
+
+def test_families_read_bbh_style_questions_they_can_express():
+    from edit_plugin.synthetic import dyck_languages, word_sorting
+
+    dyck = "Complete the rest of the sequence, making sure that the parentheses are closed properly. Input: "
+    item = dyck_languages.item_from_question(dyck + "< [ ( ) [")
+    assert item is not None and item.answer == "] ] >" and item.question == dyck + "< [ ( ) ["
+    assert dyck_languages.item_from_question(dyck + "< ]") is None       # mismatched closer
+    assert dyck_languages.item_from_question(dyck + "( )") is None       # nothing left open
+    assert dyck_languages.item_from_question(dyck + "( x") is None       # not a bracket
+    assert dyck_languages.item_from_question("Input: ( [") is None       # not the BBH question
+
+    words = "Sort the following words alphabetically: List: "
+    item = word_sorting.item_from_question(words + "pear apple zoo")
+    assert item is not None and item.answer == "apple pear zoo"
+    assert word_sorting.item_from_question(words + "pear plum zoo") is None  # first letters repeat
+
+
+def test_pairs_from_questions_never_trains_on_a_disagreeing_target():
+    from edit_plugin.synthetic import dyck_languages
+    from edit_plugin.synthetic.base import pairs_from_questions
+
+    text = "Complete the rest of the sequence, making sure that the parentheses are closed properly. Input: "
+    questions = [{"id": "a", "question": text + "( [", "target": "] )"},
+                 {"id": "b", "question": text + "( [", "target": ") ]"},
+                 {"id": "c", "question": "What is 2 + 2?", "target": "4"}]
+    records, skipped = pairs_from_questions(dyck_languages, questions)
+    assert [r["id"] for r in records] == ["a"]
+    assert skipped == {"unreadable": 1, "answer_disagrees": 1, "no_error_fits": 0}
+    rejected = records[0]["rejected"]
+    assert records[0]["chosen"][:records[0]["error_char_start"]] == rejected[:records[0]["error_char_start"]]

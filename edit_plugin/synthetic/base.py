@@ -4,8 +4,10 @@ A family module defines ``TASK``, ``DESCRIPTION``, ``ERROR_TYPES``,
 ``random_item(rng) -> Item`` (a question, its gold answer and a correct CoT)
 and ``corrupt(item, error_type, rng) -> (wrong CoT, wrong answer) | None``
 (the same CoT with one error of that type, consistent after it, ending in a
-wrong answer; None when this item cannot take that error). The functions here
-turn a family into dual-CoT records and held-out questions.
+wrong answer; None when this item cannot take that error). A family that can
+also read its BBH task's questions defines ``BBH_TASK`` and
+``item_from_question(text) -> Item | None``. The functions here turn a family
+into dual-CoT records and held-out questions.
 """
 
 from __future__ import annotations
@@ -59,24 +61,57 @@ def build_pairs(family, n: int, seed: int = 0, error_types=None) -> list[dict]:
         if wrong is None:
             continue
         seen.add(item.question)
-        rejected, wrong_answer = wrong
-        start, end = error_step(item.chosen, rejected)
-        records.append({
-            "id": f"{family.TASK}-{seed}-{len(records)}",
-            "task": family.TASK,
-            "prompt": build_prompt(item.question, family.DESCRIPTION),
-            "chosen": item.chosen,
-            "rejected": rejected,
-            "answer": item.answer,
-            "rejected_answer": wrong_answer,
-            "source": "corrupted",
-            "error_type": error_type,
-            "error_char_start": start,
-            "error_char_end": end,
-        })
+        records.append(_record(family, item, wrong, error_type, f"{family.TASK}-{seed}-{len(records)}"))
         if len(records) == n:
             break
     return records
+
+
+def pairs_from_questions(family, questions: list[dict], seed: int = 0, error_types=None) -> tuple[list[dict], dict]:
+    """Records for given questions (``id``, ``question``, ``target``; e.g. the
+    BBH train part) that the family can read and solve, and counts of those
+    it could not: ``unreadable`` (outside what its CoT can express),
+    ``answer_disagrees`` (its solution is not the target: never silently
+    trained on) and ``no_error_fits``."""
+    error_types = tuple(error_types or family.ERROR_TYPES)
+    rng = random.Random(seed)
+    records: list[dict] = []
+    skipped = {"unreadable": 0, "answer_disagrees": 0, "no_error_fits": 0}
+    for question in questions:
+        item = family.item_from_question(question["question"])
+        if item is None:
+            skipped["unreadable"] += 1
+            continue
+        if " ".join(item.answer.split()) != " ".join(question["target"].split()):
+            skipped["answer_disagrees"] += 1
+            continue
+        first = len(records) % len(error_types)  # types in turn; another where the first cannot apply
+        for error_type in error_types[first:] + error_types[:first]:
+            wrong = family.corrupt(item, error_type, rng)
+            if wrong is not None:
+                records.append(_record(family, item, wrong, error_type, question["id"]))
+                break
+        else:
+            skipped["no_error_fits"] += 1
+    return records, skipped
+
+
+def _record(family, item: Item, wrong: tuple[str, str], error_type: str, record_id: str) -> dict:
+    rejected, wrong_answer = wrong
+    start, end = error_step(item.chosen, rejected)
+    return {
+        "id": record_id,
+        "task": family.TASK,
+        "prompt": build_prompt(item.question, family.DESCRIPTION),
+        "chosen": item.chosen,
+        "rejected": rejected,
+        "answer": item.answer,
+        "rejected_answer": wrong_answer,
+        "source": "corrupted",
+        "error_type": error_type,
+        "error_char_start": start,
+        "error_char_end": end,
+    }
 
 
 def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:

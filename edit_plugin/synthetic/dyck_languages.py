@@ -15,6 +15,8 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
 
 TASK = "dyck_languages"
+BBH_TASK = "dyck_languages"
+_INSTRUCTION = "Complete the rest of the sequence, making sure that the parentheses are closed properly."
 DESCRIPTION = "Correctly close a Dyck-n word."
 ERROR_TYPES = ("logic", "knowledge")
 PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
@@ -72,11 +74,26 @@ def write_cot(tokens: list[str], bottom_first: bool = False, wrong_for: str | No
 
 
 def random_item(rng: random.Random) -> Item:
-    tokens = _sequence(rng)
+    return _item(_sequence(rng))
+
+
+def item_from_question(text: str) -> Item | None:
+    """A BBH dyck_languages question: any prefix of brackets that leaves some open."""
+    if not text.startswith(_INSTRUCTION) or "Input:" not in text:
+        return None
+    tokens = text.split("Input:", 1)[1].split()
+    stack: list[str] = []
+    for token in tokens:
+        if token in PAIRS:
+            stack.append(token)
+        elif not stack or PAIRS.get(stack.pop()) != token:
+            return None  # not a bracket, or a closer that does not match
+    return _item(tokens) if stack else None
+
+
+def _item(tokens: list[str]) -> Item:
     chosen, answer = write_cot(tokens)
-    question = ("Complete the rest of the sequence, making sure that the parentheses are closed properly. "
-                f"Input: {' '.join(tokens)}")
-    return Item(question, answer, chosen, data=tokens)
+    return Item(f"{_INSTRUCTION} Input: {' '.join(tokens)}", answer, chosen, data=tokens)
 
 
 def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:

@@ -18,6 +18,8 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
 
 TASK = "word_sorting"
+BBH_TASK = "word_sorting"
+_INSTRUCTION = "Sort the following words alphabetically: List:"
 DESCRIPTION = "Sort a list of words."
 ERROR_TYPES = ("knowledge", "logic")
 WORDS = ("apple anchor bridge butter candle costume dolphin desert eagle engine falcon forest garden "
@@ -47,9 +49,24 @@ def random_item(rng: random.Random) -> Item:
     for word in WORDS:
         by_letter.setdefault(word[0], []).append(word)
     letters = rng.sample(sorted(by_letter), rng.randint(3, 6))
-    words = [rng.choice(by_letter[letter]) for letter in letters]
+    return _item([rng.choice(by_letter[letter]) for letter in letters])
+
+
+def item_from_question(text: str) -> Item | None:
+    """A BBH word_sorting question whose words start with distinct letters a-z
+    (the CoT orders by first letter only; others it cannot express)."""
+    if not text.startswith(_INSTRUCTION):
+        return None
+    words = text[len(_INSTRUCTION):].split()
+    firsts = [w[0] for w in words]
+    if len(words) < 2 or len(set(firsts)) != len(firsts) or not all("a" <= f <= "z" for f in firsts):
+        return None
+    return _item(words)
+
+
+def _item(words: list[str]) -> Item:
     chosen, answer = write_cot(words, _true_positions(words))
-    return Item(f"Sort the following words alphabetically: List: {' '.join(words)}", answer, chosen, data=words)
+    return Item(f"{_INSTRUCTION} {' '.join(words)}", answer, chosen, data=words)
 
 
 def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
