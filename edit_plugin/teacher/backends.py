@@ -5,9 +5,10 @@
 lm-eval does the batching, concurrency and retries. Sampling is done by
 repeating requests with a new seed per attempt (lm-eval's cache does not
 cache sampled requests, and ``n > 1`` would return choices that no longer
-line up with the questions). API backends get the seed in the request (the
-same for all requests of a call: lm-eval sends requests concurrently only
-within a group of equal arguments); local backends seed torch per call.
+line up with the questions). API backends and vLLM get the seed in the
+request (the same for all requests of a call: lm-eval sends requests
+concurrently only within a group of equal arguments); hf seeds torch per
+call.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
         extra["device"] = device
     lm = get_model(model).create_from_arg_string(model_args, extra)
     is_api = hasattr(lm, "_create_payload")
+    # API payloads and vLLM's SamplingParams take a seed; hf's generate() does not.
+    seed_in_request = is_api or model == "vllm"
     if apply_chat_template is None:
         tokenizer = getattr(lm, "tokenizer", None)
         apply_chat_template = is_api or bool(getattr(tokenizer, "chat_template", None))
@@ -39,10 +42,10 @@ def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
             context = lm.apply_chat_template([{"role": "user", "content": prompt}]) if apply_chat_template else prompt
             kwargs = {"until": list(STOP), "max_gen_toks": max_gen_toks, "do_sample": temperature > 0,
                       "temperature": temperature}
-            if is_api:
+            if seed_in_request:
                 kwargs["seed"] = seed
             requests.append(Instance(request_type="generate_until", doc={}, arguments=(context, kwargs), idx=i))
-        if not is_api:
+        if not seed_in_request:
             torch.manual_seed(seed)
         return list(lm.generate_until(requests, disable_tqdm=True))
 
