@@ -138,42 +138,40 @@ class DualCoTPipeline:
 
     def _rectify(self, pending: list[TeacherQuestion], result: PipelineResult) -> None:
         t = self.template_dir
-        for attempt in range(self.ahp_attempts):
-            if not pending:
-                break
-            answers, asked = self._ask("ahp", attempt, [(q, ahp_prompt(q.description, q.question, q.gold, q.exemplars, t))
-                                                        for q in pending], self.ahp_temperature)
-            still = []
-            for q in pending:
-                cot = strip_opening(answers[q.id])
-                if q.is_correct(cot):
-                    result.rectified[q.id] = cot
-                else:
-                    still.append(q)
-            result.stages.append(StageAttempt("ahp", attempt, len(pending), asked, len(pending) - len(still)))
-            pending = still
-            self._show(result)
-        result.failed_rectify = [q.id for q in pending]
+        result.failed_rectify = self._retry(
+            "ahp", pending, self.ahp_attempts, self.ahp_temperature,
+            lambda q, attempt: ahp_prompt(q.description, q.question, q.gold, q.exemplars, t),
+            TeacherQuestion.is_correct, result.rectified, result)
 
     def _corrupt(self, pending: list[TeacherQuestion], by_id: dict, result: PipelineResult) -> None:
         t = self.template_dir
-        for attempt in range(self.ccp_attempts):
+        result.failed_corrupt = self._retry(
+            "ccp", pending, self.ccp_attempts, self.ccp_temperature,
+            lambda q, attempt: ccp_prompt(q.description, q.question, result.correct[q.id],
+                                          self._triples(q, by_id, result, attempt), t),
+            TeacherQuestion.is_wrong, result.corrupted, result)
+
+    def _retry(self, stage: str, pending: list[TeacherQuestion], attempts: int, temperature: float,
+               prompt_for: Callable[[TeacherQuestion, int], str], accept: Callable[[TeacherQuestion, str], bool],
+               kept: dict[str, str], result: PipelineResult) -> list[str]:
+        """Ask for a rewrite of each pending question until ``accept`` takes it
+        (into ``kept``) or the attempts run out; the ids that never succeeded."""
+        for attempt in range(attempts):
             if not pending:
                 break
-            items = [(q, ccp_prompt(q.description, q.question, result.correct[q.id],
-                                    self._triples(q, by_id, result, attempt), t)) for q in pending]
-            answers, asked = self._ask("ccp", attempt, items, self.ccp_temperature)
+            # Prompts are built per attempt: CCP samples other triples on a retry.
+            answers, asked = self._ask(stage, attempt, [(q, prompt_for(q, attempt)) for q in pending], temperature)
             still = []
             for q in pending:
                 cot = strip_opening(answers[q.id])
-                if q.is_wrong(cot):
-                    result.corrupted[q.id] = cot
+                if accept(q, cot):
+                    kept[q.id] = cot
                 else:
                     still.append(q)
-            result.stages.append(StageAttempt("ccp", attempt, len(pending), asked, len(pending) - len(still)))
+            result.stages.append(StageAttempt(stage, attempt, len(pending), asked, len(pending) - len(still)))
             pending = still
             self._show(result)
-        result.failed_corrupt = [q.id for q in pending]
+        return [q.id for q in pending]
 
     def _triples(self, q: TeacherQuestion, by_id: dict, result: PipelineResult, attempt: int) -> list[Triple]:
         """In-context (question, right, wrong) triples: the user's for this task,
