@@ -55,18 +55,22 @@ def _demo(args) -> int:
     return 0
 
 
-def _keysteps(args) -> int:
+def _student_tokenizer(path: str | None):
+    """The tokenizer at ``path``, else the embedded student's (key tokens are student tokens)."""
     from transformers import AutoTokenizer
 
+    if path is None:
+        from edit_plugin.student import fetch_student
+
+        path = str(fetch_student())
+    return AutoTokenizer.from_pretrained(path)
+
+
+def _keysteps(args) -> int:
     from edit_plugin.records import iter_records
     from edit_plugin.report import keystep_report
 
-    tokenizer_path = args.tokenizer
-    if tokenizer_path is None:
-        from edit_plugin.student import fetch_student
-
-        tokenizer_path = str(fetch_student())
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_path)
+    tokenizer = _student_tokenizer(args.tokenizer)
     records = list(iter_records(args.data))
     summary = keystep_report(records, tokenizer, args.out, args.html_pairs)
     print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key")
@@ -149,14 +153,7 @@ def _pair_filter(args):
 
     tokenize = None
     if args.max_key_fraction is not None:
-        from transformers import AutoTokenizer
-
-        tokenizer_path = args.tokenizer
-        if tokenizer_path is None:
-            from edit_plugin.student import fetch_student
-
-            tokenizer_path = str(fetch_student())
-        tokenize = tokenizer_ids(AutoTokenizer.from_pretrained(tokenizer_path))
+        tokenize = tokenizer_ids(_student_tokenizer(args.tokenizer))
     return PairFilter(args.max_key_fraction, args.min_similarity, tokenize)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
@@ -41,22 +41,32 @@ def record_problem(record: object, fields: Iterable[str] = REQUIRED_FIELDS) -> s
     return None
 
 
-def iter_records(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS) -> Iterator[dict]:
-    """Yield the records of a JSONL file, failing on the first bad line with
-    an error that names the file, the line and the field."""
-    fields = tuple(fields)
+def iter_jsonl(path: str | os.PathLike, problem: Callable[[object], str | None],
+               error: type[ValueError] | None = None) -> Iterator[tuple[int, dict]]:
+    """(1-based line number, row) of each non-blank line of a JSONL file. The
+    first line that is not JSON, or of which ``problem`` says what is wrong,
+    raises ``error`` (default `DualCoTDataError`) naming the file and the line."""
+    error = error or DualCoTDataError
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
+                row = json.loads(line)
             except json.JSONDecodeError as err:
-                raise DualCoTDataError(f"{path}, line {line_no}: invalid JSON ({err.msg})") from err
-            problem = record_problem(record, fields)
-            if problem:
-                raise DualCoTDataError(f"{path}, line {line_no}: {problem}")
-            yield record
+                raise error(f"{path}, line {line_no}: invalid JSON ({err.msg})") from err
+            found = problem(row)
+            if found:
+                raise error(f"{path}, line {line_no}: {found}")
+            yield line_no, row
+
+
+def iter_records(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS) -> Iterator[dict]:
+    """Yield the records of a JSONL file, failing on the first bad line with
+    an error that names the file, the line and the field."""
+    fields = tuple(fields)
+    for _, record in iter_jsonl(path, lambda row: record_problem(row, fields)):
+        yield record
 
 
 def validate_file(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS) -> int:

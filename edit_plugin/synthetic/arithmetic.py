@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 
 from edit_plugin.prompts import COT_OPENING, format_answer_sentence
-from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
 
 TASK = "multistep_arithmetic"
 DESCRIPTION = "Solve multi-step arithmetic problems."
@@ -103,23 +103,20 @@ def random_item(rng: random.Random) -> Item:
 
 def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
     """A wrong CoT with one error of ``error_type``, or None if impossible here."""
-    question: Question = item.data
-    gold = question.answer()
     names = ["A", "B"]
     rng.shuffle(names)
+    return first_wrong(_wrong_cots(item.data, error_type, names, rng), item.answer)
+
+
+def _wrong_cots(question: Question, error_type: str, names: list[str], rng: random.Random):
     for name in names:
         group = question.left if name == "A" else question.right
         if error_type == "order":
-            if not group.precedence_matters():
-                continue
-            text, result = write_cot(question, left_to_right={name})
+            if group.precedence_matters():
+                yield write_cot(question, left_to_right={name})
         else:
-            true_value = group.steps()[1]
             delta = rng.choice([-10, -2, -1, 1, 2, 10])
-            text, result = write_cot(question, wrong_values={name: true_value + delta})
-        if result != gold:
-            return text, str(result)
-    return None
+            yield write_cot(question, wrong_values={name: group.steps()[1] + delta})
 
 
 def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]:

@@ -35,6 +35,16 @@ def error_step(chosen: str, rejected: str) -> tuple[int, int]:
     return start, end if end != -1 else len(rejected)
 
 
+def first_wrong(variants, gold: str) -> tuple[str, str] | None:
+    """The first (CoT, answer) of ``variants`` whose answer is not ``gold``: an
+    injected error counts only where it changes the answer. ``variants`` may
+    be lazy, so that later ones (and their random draws) are made only if needed."""
+    for text, answer in variants:
+        if str(answer) != gold:
+            return text, str(answer)
+    return None
+
+
 def _draws(family, rng: random.Random, n: int, wanted: str):
     """Random items, lazily (so the rng is used as if drawn inline), up to a
     bound: a family with fewer distinct questions than asked fails, not hangs.

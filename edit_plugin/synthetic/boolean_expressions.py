@@ -11,7 +11,7 @@ import random
 import sys
 
 from edit_plugin.prompts import COT_OPENING, format_answer_sentence
-from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
 
 TASK = "boolean_expressions"
 DESCRIPTION = "Evaluate the result of a random Boolean expression."
@@ -58,15 +58,10 @@ def random_item(rng: random.Random) -> Item:
 def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
     parts, op = item.data
     if error_type == "logic":
-        text, result = write_cot(parts, op, applied_op=_OTHER[op])
-        return (text, str(result)) if str(result) != item.answer else None
+        return first_wrong([write_cot(parts, op, applied_op=_OTHER[op])], item.answer)
     names = ["A", "B"]
     rng.shuffle(names)
-    for name in names:
-        text, result = write_cot(parts, op, flipped=name)
-        if str(result) != item.answer:
-            return text, str(result)
-    return None
+    return first_wrong((write_cot(parts, op, flipped=name) for name in names), item.answer)
 
 
 def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]:

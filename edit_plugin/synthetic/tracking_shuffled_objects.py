@@ -13,7 +13,7 @@ import random
 import sys
 
 from edit_plugin.prompts import COT_OPENING, format_answer_sentence
-from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
 
 TASK = "tracking_shuffled_objects"
 DESCRIPTION = "A task requiring determining the final positions of a set of objects given their initial positions and a description of a sequence of swaps."
@@ -72,16 +72,11 @@ def random_item(rng: random.Random) -> Item:
 def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
     steps = list(range(1, len(item.data[2]) + 1))
     rng.shuffle(steps)
-    for step in steps:
-        if error_type == "calculation":
-            text, answer = write_cot(*item.data, broken_step=step)
-        elif step < len(steps):
-            text, answer = write_cot(*item.data, reorder_at=step - 1)
-        else:
-            continue
-        if answer != item.answer:
-            return text, answer
-    return None
+    if error_type == "calculation":
+        wrong_cots = (write_cot(*item.data, broken_step=step) for step in steps)
+    else:  # swapping a step with the next: the last step has no next
+        wrong_cots = (write_cot(*item.data, reorder_at=step - 1) for step in steps if step < len(steps))
+    return first_wrong(wrong_cots, item.answer)
 
 
 def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]:

@@ -23,24 +23,24 @@ class Journal:
         self.path = Path(path)
         self.entries: dict[tuple[str, str, int], tuple[str, str]] = {}
         if self.path.exists():
-            self._drop_cut_line()
-            with open(self.path, encoding="utf-8") as handle:
-                for line_no, line in enumerate(handle, 1):
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as error:
-                        raise ValueError(f"{self.path}, line {line_no}: not a journal entry ({error.msg}); "
-                                         "remove the line to ask that answer again") from None
-                    key = (row["id"], row["stage"], row["attempt"])
-                    self.entries[key] = (row["text"], row.get("prompt_sha", ""))
+            for line_no, line in enumerate(self._complete_lines(), 1):
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as error:
+                    raise ValueError(f"{self.path}, line {line_no}: not a journal entry ({error.msg}); "
+                                     "remove the line to ask that answer again") from None
+                key = (row["id"], row["stage"], row["attempt"])
+                self.entries[key] = (row["text"], row.get("prompt_sha", ""))
 
-    def _drop_cut_line(self) -> None:
-        """A kill can cut the last line; remove it (that answer is asked again)
-        so the next answer does not land on the same line."""
+    def _complete_lines(self) -> list[str]:
+        """The file's lines; a last line cut by a kill is removed from the file
+        (that answer is asked again) so the next answer gets a line of its own."""
         data = self.path.read_bytes()
         if data and not data.endswith(b"\n"):
+            data = data[: data.rfind(b"\n") + 1]
             with open(self.path, "r+b") as handle:
-                handle.truncate(data.rfind(b"\n") + 1)
+                handle.truncate(len(data))
+        return data.decode("utf-8").splitlines()
 
     def get(self, qid: str, stage: str, attempt: int, prompt: str | None = None) -> str | None:
         entry = self.entries.get((qid, stage, attempt))

@@ -17,7 +17,6 @@ with the trace's own target as gold.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 from edit_plugin.evaluation.data import BBH_KINDS, bbh_description, bbh_docs, options_from_text
 from edit_plugin.evaluation.scoring import canonical
 from edit_plugin.prompts import ANSWER_PHRASE, COT_OPENING
-from edit_plugin.records import DualCoTDataError, record_problem
+from edit_plugin.records import DualCoTDataError, iter_jsonl, record_problem
 from edit_plugin.teacher.prompts import bbh_exemplars
 from edit_plugin.teacher.questions import TeacherQuestion
 
@@ -172,18 +171,8 @@ def _row_problem(row: object) -> str | None:
 
 def _rows(path: Path):
     """(0-based line index, row) of every non-blank line, checked."""
-    with open(path, encoding="utf-8") as handle:
-        for line_index, line in enumerate(handle):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise MistakeDataError(f"{path}, line {line_index + 1}: invalid JSON ({err.msg})") from err
-            problem = _row_problem(row)
-            if problem:
-                raise MistakeDataError(f"{path}, line {line_index + 1}: {problem}")
-            yield line_index, row
+    for line_no, row in iter_jsonl(path, _row_problem, MistakeDataError):
+        yield line_no - 1, row
 
 
 def mistake_files(path: str | Path) -> list[Path]:

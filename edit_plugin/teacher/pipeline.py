@@ -59,9 +59,15 @@ class PipelineResult:
     rectified: dict[str, str] = field(default_factory=dict)    # D-+
     corrupted: dict[str, str] = field(default_factory=dict)    # D+-
     given_incorrect: set[str] = field(default_factory=set)    # D- supplied by the user, not by CEP
-    failed_rectify: list[str] = field(default_factory=list)
-    failed_corrupt: list[str] = field(default_factory=list)
     stages: list[StageAttempt] = field(default_factory=list)
+
+    @property
+    def failed_rectify(self) -> list[str]:
+        return [i for i in self.incorrect if i not in self.rectified]
+
+    @property
+    def failed_corrupt(self) -> list[str]:
+        return [i for i in self.correct if i not in self.corrupted]
 
 
 class DualCoTPipeline:
@@ -138,14 +144,14 @@ class DualCoTPipeline:
 
     def _rectify(self, pending: list[TeacherQuestion], result: PipelineResult) -> None:
         t = self.template_dir
-        result.failed_rectify = self._retry(
+        self._retry(
             "ahp", pending, self.ahp_attempts, self.ahp_temperature,
             lambda q, attempt: ahp_prompt(q.description, q.question, q.gold, q.exemplars, t),
             TeacherQuestion.is_correct, result.rectified, result)
 
     def _corrupt(self, pending: list[TeacherQuestion], by_id: dict, result: PipelineResult) -> None:
         t = self.template_dir
-        result.failed_corrupt = self._retry(
+        self._retry(
             "ccp", pending, self.ccp_attempts, self.ccp_temperature,
             lambda q, attempt: ccp_prompt(q.description, q.question, result.correct[q.id],
                                           self._triples(q, by_id, result, attempt), t),
@@ -153,9 +159,9 @@ class DualCoTPipeline:
 
     def _retry(self, stage: str, pending: list[TeacherQuestion], attempts: int, temperature: float,
                prompt_for: Callable[[TeacherQuestion, int], str], accept: Callable[[TeacherQuestion, str], bool],
-               kept: dict[str, str], result: PipelineResult) -> list[str]:
+               kept: dict[str, str], result: PipelineResult) -> None:
         """Ask for a rewrite of each pending question until ``accept`` takes it
-        (into ``kept``) or the attempts run out; the ids that never succeeded."""
+        (into ``kept``) or the attempts run out."""
         for attempt in range(attempts):
             if not pending:
                 break
@@ -171,7 +177,6 @@ class DualCoTPipeline:
             result.stages.append(StageAttempt(stage, attempt, len(pending), asked, len(pending) - len(still)))
             pending = still
             self._show(result)
-        return [q.id for q in pending]
 
     def _triples(self, q: TeacherQuestion, by_id: dict, result: PipelineResult, attempt: int) -> list[Triple]:
         """In-context (question, right, wrong) triples: the user's for this task,

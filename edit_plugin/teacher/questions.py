@@ -8,7 +8,6 @@ none of them hands out an evaluated document unless the caller opts in with
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edit_plugin.evaluation.scoring import KINDS, canonical_prediction, canonical_target
-from edit_plugin.records import record_problem
+from edit_plugin.records import iter_jsonl, record_problem
 from edit_plugin.teacher.prompts import Exemplar
 
 QUESTION_SETS = ("bbh", "bbsub", "arc_easy", "arc_challenge", "agieval")
@@ -163,11 +162,9 @@ def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
     """
     path = Path(path)
     questions, first_line_of = [], {}
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for line_no, record in iter_jsonl(path, _record_problem, QuestionFileError):
         try:
-            question = _question_from_line(path, line_no, line)
+            question = _question_from_record(path, line_no, record)
         except QuestionFileError as err:
             raise QuestionFileError(f"{path}, line {line_no}: {err}") from None
         if question.id in first_line_of:
@@ -178,11 +175,10 @@ def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
     return questions
 
 
-def _question_from_line(path: Path, line_no: int, line: str) -> TeacherQuestion:
+def _question_from_record(path: Path, line_no: int, record: dict) -> TeacherQuestion:
     """One line's question; a QuestionFileError says what is wrong (the caller adds where)."""
     from edit_plugin.evaluation import data
 
-    record = _parsed_record(line)
     doc_id = record.get("id") or f"{path.stem}-{line_no - 1}"
     task, description = record.get("task") or path.stem, record.get("description", "")
     question_text, answer = record["question"].strip(), record["answer"].strip()
@@ -203,20 +199,16 @@ def _question_from_line(path: Path, line_no: int, line: str) -> TeacherQuestion:
     return TeacherQuestion(doc_id, task, description, question_text, f"({gold_label})", kind, labels, texts)
 
 
-def _parsed_record(line: str) -> dict:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise QuestionFileError(f"invalid JSON ({err.msg})") from None
+def _record_problem(record: object) -> str | None:
     # Only the question fields: `source` means something else in dual-CoT files.
     problem = record_problem({k: record[k] for k in QUESTION_FIELDS if k in record}
                              if isinstance(record, dict) else record, QUESTION_FIELDS)
     if problem:
-        raise QuestionFileError(problem)
+        return problem
     for name in _OPTIONAL_TEXT_FIELDS:
         if name in record and not isinstance(record[name], str):
-            raise QuestionFileError(f"field '{name}' must be a string, got {type(record[name]).__name__}")
-    return record
+            return f"field '{name}' must be a string, got {type(record[name]).__name__}"
+    return None
 
 
 def _options_field(record: dict) -> list[str]:
