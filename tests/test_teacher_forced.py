@@ -162,3 +162,30 @@ def test_max_length_skips_pairs_cut_away(tiny_llama, chat_tokenizer, held_out_re
     result = pair_metrics(str(tiny_llama), held_out_records, max_length=5, device="cpu")
     assert result["n_pairs"] == 0 and result["n_skipped"] == len(held_out_records)
     assert result["pair_accuracy_all"] is None
+
+
+def test_report_rows_feed_the_extra_metrics_table():
+    from edit_plugin.evaluation.teacher_forced import report_rows
+    from edit_plugin.experiment.report import extra_metrics_markdown
+
+    def result(key_wins, nlls):
+        per_pair = {"index": [0, 1, 2], "id": ["a", "b", "c"], "key_win": key_wins, "all_win": key_wins,
+                    "chosen_key_nll": nlls, "chosen_key_accuracy": [0.5] * 3, "rejected_key_nll": nlls}
+        return {**aggregate(per_pair), "n_pairs": 3, "n_skipped": 0, "skipped": {}, "per_pair": per_pair}
+
+    rows, outcomes = [], []
+    for condition, seed, res in (("std_cot", 0, result([0.0, 0.0, 1.0], [2.0, None, 1.0])),
+                                 ("edit", 0, result([1.0, 1.0, 1.0], [1.0, None, 0.5]))):
+        row, outs = report_rows(res, condition, seed, "heldout")
+        rows.append(row)
+        outcomes += outs
+    assert rows[0]["pair_accuracy_key"] == pytest.approx(1 / 3) and rows[0]["accuracy"] is None
+    # None values (pair "b" has no chosen key NLL) are not outcomes.
+    assert {o["question_id"] for o in outcomes if o["metric"] == "chosen_key_nll"} == {"a", "c"}
+    lines = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+             for line in extra_metrics_markdown(rows, outcomes, n_resamples=200).splitlines()
+             if line.startswith("| ")}
+    assert lines["condition"][1:3] == ["chosen_key_nll", "chosen_key_accuracy"]
+    delta = dict(zip(lines["condition"], lines["Δ edit − std_cot"]))
+    assert delta["pair_accuracy_key"].startswith("+0.667 [")
+    assert delta["chosen_key_nll"].startswith("-0.750 [")

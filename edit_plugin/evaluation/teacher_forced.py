@@ -198,3 +198,22 @@ def pair_metrics(model_path: str, records: list[dict], batch_size: int = 8,
         "skipped": dict(Counter(skipped.values())),
         "per_pair": per_pair,
     }
+
+
+# --- into the experiment report's rows ----------------------------------
+
+def report_rows(result: dict, condition: str, seed: int, benchmark: str) -> tuple[dict, list[dict]]:
+    """(result row, outcome rows) of one `pair_metrics` result in the layout of
+    `edit_plugin.experiment.report`: the row carries the aggregates as extra
+    metric columns (``accuracy`` None: nothing was generated), and each
+    outcome's ``metric`` is the aggregate's name, so the report pairs the two."""
+    row = {"condition": condition, "seed": seed, "benchmark": benchmark, "accuracy": None,
+           "n": result["n_pairs"], **{name: result[name] for name in AGGREGATE_NAMES.values()}}
+    per_pair = result["per_pair"]
+    outcomes = [
+        {"condition": condition, "seed": seed, "benchmark": benchmark, "question_id": pair_id,
+         "metric": aggregate_name, "correct": value}
+        for name, aggregate_name in AGGREGATE_NAMES.items()
+        for pair_id, value in zip(per_pair["id"], per_pair[name]) if value is not None
+    ]
+    return row, outcomes

@@ -152,7 +152,7 @@ def _comparison_rows(columns: list[tuple], values: dict, outcomes: dict, conditi
                      n_resamples: int, seed: int) -> list[list[str]]:
     """Table body: per condition a "mean ± sd" row, then (≠ baseline) its Δ row.
 
-    ``columns`` are cell keys (condition-less: ``(benchmark, metric)``);
+    ``columns`` are cell keys (a benchmark, or ``(benchmark, metric)``);
     ``values[(condition, column)]`` = {seed: value}; ``outcomes`` likewise
     {(seed, question_id): value}.
     """
@@ -217,7 +217,8 @@ def extra_metrics_markdown(rows: Sequence[dict], outcomes: Sequence[dict], basel
                            seed: int = 0) -> str | None:
     """The extra metric columns (e.g. teacher-forced) in their own units, one
     column per benchmark × metric that has values; Δ rows from outcome rows
-    whose ``metric`` names the column. None when there are no extra metrics."""
+    whose ``metric`` names the column; conditions without any extra value are
+    left out. None when there are no extra metrics."""
     names = extra_metric_names(rows)
     if not names:
         return None
@@ -229,8 +230,9 @@ def extra_metrics_markdown(rows: Sequence[dict], outcomes: Sequence[dict], basel
             outcome_cells[(condition, (benchmark, name))] = cell
     columns = _ordered(column for _, column in values)
     several_benchmarks = len({benchmark for benchmark, _ in columns}) > 1
-    conditions = list(conditions) if conditions is not None else _ordered(
-        (row["condition"] for row in rows), first=baseline)
+    with_values = {condition for condition, _ in values}
+    conditions = [c for c in (conditions if conditions is not None else _ordered(
+        (row["condition"] for row in rows), first=baseline)) if c in with_values]
     body = _comparison_rows(columns, values, outcome_cells, conditions, baseline, False, 1.0, 3,
                             n_resamples, seed)
     header = [f"{benchmark} {name}" if several_benchmarks else name for benchmark, name in columns]
