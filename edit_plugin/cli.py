@@ -179,9 +179,27 @@ def _eval(args) -> int:
     output_dir = args.output_dir or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
     payload = runner.run_eval(args.model, Path(output_dir), peft=args.peft, suite=args.suite,
                               limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
-                              batch_size=args.batch_size, label=args.label)
+                              batch_size=args.batch_size, label=args.label,
+                              tasks=args.tasks.split(",") if args.tasks else None, log_samples=args.log_samples)
     print(runner.markdown_table([payload["summary"]]))
     print(f"results.json, table.md, accuracy.png -> {output_dir}")
+    return 0
+
+
+def _experiment(args) -> int:
+    from edit_plugin.experiment.plan import PlanError, load_plan
+    from edit_plugin.experiment.runner import ExperimentError, ExperimentRunner
+
+    try:
+        plan = load_plan(args.plan)
+        out = args.out or Path("runs") / "experiments" / plan.name
+        runner = ExperimentRunner(plan, out, results_dir=args.results, keep_models=args.keep_models)
+        if args.dry_run:
+            runner.dry_run()
+        else:
+            runner.run()
+    except (PlanError, ExperimentError) as error:
+        raise SystemExit(f"edit-cot experiment: {error}") from None
     return 0
 
 
@@ -269,6 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
 
+    p = sub.add_parser("experiment", help="run a plan: conditions x seeds, trained with axolotl and scored; "
+                                          "resumable (run the same command again)")
+    p.add_argument("plan", type=Path, help="the plan YAML (see experiments/)")
+    p.add_argument("--out", type=Path, default=None, help="work folder; default runs/experiments/<plan name>")
+    p.add_argument("--results", type=Path, default=None,
+                   help="where results.jsonl, table.md and the plot go; default <out>/results")
+    p.add_argument("--dry-run", action="store_true", help="print every stage with its config and step count")
+    p.add_argument("--keep-models", action="store_true",
+                   help="keep every merged stage-2 model (default: deleted once scored; the adapter stays)")
+    p.set_defaults(func=_experiment)
+
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)
 
@@ -278,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model path or Hub id")
     p.add_argument("--peft", default=None, help="a LoRA adapter to apply")
     p.add_argument("--suite", choices=["ind", "ood", "all"], default="all")
+    p.add_argument("--tasks", default=None, help="comma-separated lm-eval tasks or groups (instead of --suite)")
+    p.add_argument("--log-samples", action="store_true",
+                   help="also write samples.jsonl: each document's completion, answer and score")
     p.add_argument("--limit", type=int, default=None, help="documents per task (for a quick look)")
     p.add_argument("--backend", choices=["hf", "vllm"], default="hf")
     p.add_argument("--max-gen-toks", type=int, default=None, help="default: 1024 (the tasks' setting)")
