@@ -180,7 +180,8 @@ def _eval(args) -> int:
     payload = runner.run_eval(args.model, Path(output_dir), peft=args.peft, suite=args.suite,
                               limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
                               batch_size=args.batch_size, label=args.label,
-                              tasks=args.tasks.split(",") if args.tasks else None, log_samples=args.log_samples)
+                              tasks=args.tasks.split(",") if args.tasks else None, log_samples=args.log_samples,
+                              model_args=args.model_args)
     print(runner.markdown_table([payload["summary"]]))
     print(f"results.json, table.md, accuracy.png -> {output_dir}")
     return 0
@@ -311,7 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-samples", action="store_true",
                    help="also write samples.jsonl: each document's completion, answer and score")
     p.add_argument("--limit", type=int, default=None, help="documents per task (for a quick look)")
-    p.add_argument("--backend", choices=["hf", "vllm"], default="hf")
+    p.add_argument("--backend", default="hf", help="an lm-eval model: hf, vllm, local-chat-completions, ...")
+    p.add_argument("--model-args", default=None,
+                   help="lm-eval model arguments, used as given (e.g. a teacher behind an API); --model names the row")
     p.add_argument("--max-gen-toks", type=int, default=None, help="default: 1024 (the tasks' setting)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--label", default=None, help="row name in the table")

@@ -90,7 +90,7 @@ def uses_chat_template(model: str) -> bool:
 def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str = "all",
              limit: int | None = None, backend: str = "hf", max_gen_toks: int | None = None,
              batch_size: int = 8, apply_chat_template: bool | None = None, label: str | None = None,
-             tasks: list[str] | None = None, log_samples: bool = False) -> dict:
+             tasks: list[str] | None = None, log_samples: bool = False, model_args: str | None = None) -> dict:
     """Score a model; ``tasks`` (task or group names) overrides ``suite``.
     ``log_samples`` also writes ``samples.jsonl``: one row per document with
     its completion, the extracted answer and whether it was right."""
@@ -98,9 +98,10 @@ def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str =
     from lm_eval import simple_evaluate
 
     if apply_chat_template is None:
-        # Score with the format the student was trained on.
-        apply_chat_template = uses_chat_template(peft or model)
-    model_args = f"pretrained={model}" + (f",peft={peft}" if peft else "")
+        # Score with the format the student was trained on; an API model
+        # (``model_args`` given) is a chat model.
+        apply_chat_template = True if model_args else uses_chat_template(peft or model)
+    model_args = model_args or f"pretrained={model}" + (f",peft={peft}" if peft else "")
     gen_kwargs = f"max_gen_toks={max_gen_toks}" if max_gen_toks else None
     start = time.perf_counter()
     results = simple_evaluate(

@@ -63,9 +63,13 @@ def count_rows(path: Path) -> int | None:
         return sum(1 for line in handle if line.strip())
 
 
-def prepare_data(plan: Plan, folder: Path) -> ExperimentData:
-    """Write (or re-use) every data file the plan needs."""
+def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> ExperimentData:
+    """Write (or re-use) every data file the plan needs. ``allow_missing``
+    (a dry run): a teacher folder that does not exist yet leaves the files
+    unwritten (their rows unknown) instead of failing."""
     data = ExperimentData(folder)
+    if allow_missing and plan.data_dir is not None and not (plan.data_dir / "sft.jsonl").is_file():
+        return data
     digest = _spec_hash(plan)
     if data.summary.is_file() and json.loads(data.summary.read_text()).get("spec") == digest:
         return data

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edit_plugin.evaluation.teacher_forced import AGGREGATE_NAMES
 from edit_plugin.experiment.plan import Plan
-from edit_plugin.experiment.stages import TEACHER_FORCED, model_of
+from edit_plugin.experiment.stages import TEACHER, TEACHER_FORCED, model_of
 from edit_plugin.records import iter_jsonl, write_records, write_text_atomically
 
 SAMPLES_SHOWN = 2
@@ -40,25 +40,26 @@ def collect(plan: Plan, outcome_file: Callable[[str, str], Path]) -> tuple[list[
     """(results rows, outcome rows, samples: (condition, benchmark) -> completions)."""
     benchmarks = [b.name for b in plan.benchmarks] + ([TEACHER_FORCED] if plan.teacher_forced is not None else [])
     rows, outcomes, samples = [], [], {}
-    for name, seeds in plan.conditions.items():
-        for seed in seeds:
-            model = model_of(plan, name, seed)
-            for benchmark in benchmarks:
-                path = outcome_file(model, benchmark)
-                if not path.is_file():
-                    continue
-                found = _read(path)
-                rows.append({"condition": name, "seed": seed, "benchmark": benchmark, "model": model,
-                             **summarize_outcomes(found, benchmark)})
-                key = {"condition": name, "seed": seed, "benchmark": benchmark}
-                for o in found:
-                    if benchmark == TEACHER_FORCED:
-                        outcomes += [{**key, "question_id": o["question_id"], "metric": aggregate, "correct": o[per]}
-                                     for per, aggregate in AGGREGATE_NAMES.items() if o.get(per) is not None]
-                    else:
-                        outcomes.append({**key, "question_id": o["question_id"], "correct": o["correct"]})
-                if benchmark != TEACHER_FORCED and (name, benchmark) not in samples:
-                    samples[(name, benchmark)] = [o.get("completion", "") for o in found[:SAMPLES_SHOWN]]
+    runs = [(name, seed, model_of(plan, name, seed)) for name, seeds in plan.conditions.items() for seed in seeds]
+    if plan.teacher:
+        runs.append((TEACHER, 0, TEACHER))
+    for name, seed, model in runs:
+        for benchmark in benchmarks:
+            path = outcome_file(model, benchmark)
+            if not path.is_file():
+                continue
+            found = _read(path)
+            rows.append({"condition": name, "seed": seed, "benchmark": benchmark, "model": model,
+                         **summarize_outcomes(found, benchmark)})
+            key = {"condition": name, "seed": seed, "benchmark": benchmark}
+            for o in found:
+                if benchmark == TEACHER_FORCED:
+                    outcomes += [{**key, "question_id": o["question_id"], "metric": aggregate, "correct": o[per]}
+                                 for per, aggregate in AGGREGATE_NAMES.items() if o.get(per) is not None]
+                else:
+                    outcomes.append({**key, "question_id": o["question_id"], "correct": o["correct"]})
+            if benchmark != TEACHER_FORCED and (name, benchmark) not in samples:
+                samples[(name, benchmark)] = [o.get("completion", "") for o in found[:SAMPLES_SHOWN]]
     return rows, outcomes, samples
 
 
@@ -83,7 +84,7 @@ def write_results(plan: Plan, out: Path, results_dir: Path, outcome_file: Callab
     if not rows:
         return
     benchmarks = [b.name for b in plan.benchmarks]
-    order = [name for name in plan.conditions]
+    order = list(plan.conditions) + ([TEACHER] if plan.teacher else [])
     write_text_atomically(results_dir / "table.md",
                           table_markdown(rows, outcomes, baseline="std_cot", benchmarks=benchmarks,
                                          conditions=order) + "\n")

@@ -24,7 +24,7 @@ from edit_plugin.experiment import evaluate
 from edit_plugin.experiment.data import ExperimentData, count_rows, prepare_data
 from edit_plugin.experiment.plan import Plan
 from edit_plugin.experiment.results import write_results
-from edit_plugin.experiment.stages import EVAL, TEACHER_FORCED, TRAIN, Stage, build_stages
+from edit_plugin.experiment.stages import EVAL, TEACHER, TEACHER_FORCED, TRAIN, Stage, build_stages
 from edit_plugin.records import iter_records, write_json, write_records
 
 # Seconds per training step / per scored question before anything is measured
@@ -111,10 +111,12 @@ class ExperimentRunner:
         print(text, file=self.stream, flush=True)
 
     # --- planning -------------------------------------------------------------
-    def prepare(self, data_folder: Path | None = None) -> tuple[ExperimentData, list[Stage]]:
+    def prepare(self, data_folder: Path | None = None, dry_run: bool = False) -> tuple[ExperimentData, list[Stage]]:
         self._use_local_benchmark_data()
-        self.base_model = resolve_base_model(self.plan)
-        data = prepare_data(self.plan, data_folder or self.out / "data")
+        # A dry run names the embedded student without converting it.
+        self.base_model = ("<embedded SmolLM2-135M-Instruct>" if dry_run and self.plan.base_model == "embedded"
+                           else resolve_base_model(self.plan))
+        data = prepare_data(self.plan, data_folder or self.out / "data", allow_missing=dry_run)
         stages = build_stages(self.plan, self.out, data, self.base_model)
         for stage in stages:
             if stage.kind == EVAL:
@@ -154,7 +156,7 @@ class ExperimentRunner:
         with tempfile.TemporaryDirectory() as tmp:
             # Data is built to count rows and steps, then thrown away.
             try:
-                _, stages = self.prepare(Path(tmp) / "data")
+                _, stages = self.prepare(Path(tmp) / "data", dry_run=True)
             except FileNotFoundError as err:
                 raise ExperimentError(str(err)) from None
             items = {s.id: self._items(s) for s in stages}
@@ -236,6 +238,8 @@ class ExperimentRunner:
             raise ExperimentError(f"axolotl merge-lora wrote no model to {self.merged(stage_id)}")
 
     def model_path(self, model: str) -> str:
+        if model == TEACHER:
+            return self.plan.teacher.get("model", "teacher")
         if model == "base":
             return self.base_model
         if not (self.merged(model) / "config.json").is_file():
@@ -253,8 +257,12 @@ class ExperimentRunner:
             bench = next(b for b in plan.benchmarks if b.name == stage.benchmark)
             if bench.kind == "lm_eval":
                 folder = self.out / "eval" / stage.model / f"{bench.name}-lm_eval"
+                extra = None
+                if stage.model == TEACHER:  # any lm-eval model: an API, vLLM, hf
+                    extra = ["--backend", plan.teacher.get("backend", "hf"),
+                             "--model-args", plan.teacher.get("model_args", "")]
                 rows = evaluate.score_lm_eval(path, bench.lm_eval, bench.limit, plan.max_new_tokens,
-                                              plan.batch_size, folder, folder / "eval.log")
+                                              plan.batch_size, folder, folder / "eval.log", extra)
             else:
                 questions = list(iter_records(self.data.questions(bench.name), fields=("prompt", "answer")))
                 rows = evaluate.score_questions(path, questions, plan.max_new_tokens, plan.batch_size,

@@ -21,6 +21,7 @@ from edit_plugin.experiment.plan import Plan
 
 TRAIN, EVAL = "train", "eval"
 TEACHER_FORCED = "heldout_pairs"  # the benchmark name of the teacher-forced metrics
+TEACHER = "teacher"  # the model id (and row name) of the teacher, scored on lm-eval benchmarks
 
 
 @dataclass
@@ -137,4 +138,9 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str) 
         add_evals(model, [model])
     if any(not plan.condition(name).trains for name in plan.conditions):
         add_evals("base", [])
+    if plan.teacher:
+        for bench in plan.benchmarks:
+            if bench.kind == "lm_eval":
+                add(Stage(f"eval-{TEACHER}-{bench.name}", EVAL, f"score the teacher on {bench.name}",
+                          model=TEACHER, benchmark=bench.name))
     return stages
