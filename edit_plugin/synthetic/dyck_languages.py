@@ -28,7 +28,7 @@ def _sequence(rng: random.Random, hard: bool = False) -> list[str]:
     (``hard``: a longer prefix that leaves 4-7 open)."""
     tokens, stack = [], []
     target_open = rng.randint(4, 7) if hard else rng.randint(1, 4)
-    for _ in range(rng.randint(14, 24) if hard else rng.randint(4, 10)):
+    for _ in range(rng.randint(20, 30) if hard else rng.randint(4, 10)):
         if stack and rng.random() < 0.4:
             tokens.append(PAIRS[stack.pop()])
         else:
