@@ -28,7 +28,7 @@ CATEGORIES = {
 _IRREGULAR = {"raspberry": "raspberries", "potato": "potatoes", "radish": "radishes", "mouse": "mice",
               "peach": "peaches"}
 _NUMBER_WORDS = {1: "a", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
-# (objects of the category, their count, distractors, their count): (low, high) each.
+# (low, high) ranges of: objects of the category, the quantity of each, distractors, the quantity of each.
 _SIZES = {False: ((2, 4), (1, 4), (1, 3), (1, 3)), True: ((5, 8), (1, 6), (3, 6), (1, 6))}
 
 
@@ -49,11 +49,11 @@ def write_cot(category: str, counted: list[tuple[str, int]], wrong_sum: int | No
 
 def random_item(rng: random.Random, hard: bool = False) -> Item:
     """``hard``: more objects, more distractors and larger quantities (a longer list to add)."""
-    (n_objects, quantity, n_distractors, distractor_quantity) = _SIZES[hard]
+    n_objects, quantity, n_distractors, extra_quantity = _SIZES[hard]
     category = rng.choice(sorted(CATEGORIES))
     others = [n for c in sorted(CATEGORIES) if c != category for n in CATEGORIES[c]]
     objects = [(noun, rng.randint(*quantity)) for noun in rng.sample(CATEGORIES[category], rng.randint(*n_objects))]
-    distractors = [(noun, rng.randint(*distractor_quantity)) for noun in rng.sample(others, rng.randint(*n_distractors))]
+    distractors = [(noun, rng.randint(*extra_quantity)) for noun in rng.sample(others, rng.randint(*n_distractors))]
     listed = objects + distractors
     rng.shuffle(listed)
     phrases = [_phrase(noun, count) for noun, count in listed]
