@@ -119,32 +119,26 @@ def _generate(args) -> int:
 
 def _generate_synthetic(args, out: Path) -> int:
     """The programmatic teacher: generated questions (``--n``, ``--seed``), or with
-    ``--questions bbh`` the BBH train questions of the family's task that it can solve."""
-    from edit_plugin.records import write_json, write_records
-    from edit_plugin.synthetic import TASK_FAMILIES
-    from edit_plugin.synthetic.base import pairs_from_questions
+    ``--questions bbh`` the BBH train questions of the family's task that it can
+    solve; it answers ``--mistake-rate`` of them wrongly, as a teacher LLM does."""
+    from edit_plugin.synthetic.teacher import (bbh_train_questions, family_of, synthetic_teacher_run,
+                                               write_teacher_files)
 
-    family = TASK_FAMILIES[args.task]
-    summary = {"teacher": "synthetic", "task": args.task}
-    if args.questions in (None, "generated"):
-        pairs = family.generate_pairs(args.n, seed=args.seed)
-    elif args.questions == "bbh":
-        bbh_task = getattr(family, "BBH_TASK", None)
-        if bbh_task is None:
-            readers = sorted(name for name, f in TASK_FAMILIES.items() if hasattr(f, "BBH_TASK"))
-            raise SystemExit(f"edit-cot generate: the synthetic {args.task} family generates its questions; "
-                             f"families that read BBH questions: {', '.join(readers)}")
-        from edit_plugin.evaluation.data import bbh_docs
-
-        docs = bbh_docs(bbh_task, "train")[: args.limit]
-        pairs, skipped = pairs_from_questions(family, docs, seed=args.seed)
-        summary.update({"questions": len(docs), "bbh_task": bbh_task, "skipped": skipped})
-    else:
+    if args.questions not in (None, "generated", "bbh"):
         raise SystemExit("edit-cot generate: with --teacher synthetic, --questions is `bbh` or left out (generated)")
-    write_records(out / "dual_cot.jsonl", pairs)
-    write_records(out / "sft.jsonl", [{k: p[k] for k in ("id", "task", "prompt", "chosen", "answer")} for p in pairs])
-    write_json(out / "summary.json", {**summary, "pairs": len(pairs)})
-    print(f"{len(pairs)} synthetic dual pairs -> {out}" + (f" (skipped: {summary['skipped']})" if "skipped" in summary else ""))
+    try:
+        questions = bbh_train_questions(args.task, args.limit) if args.questions == "bbh" else None
+        dual, sft, summary = synthetic_teacher_run(args.task, None if questions is not None else args.n,
+                                                   seed=args.seed, mistake_rate=args.mistake_rate,
+                                                   questions=questions)
+    except ValueError as error:
+        raise SystemExit(f"edit-cot generate: {error}") from None
+    if questions is not None:
+        summary.update(question_set="bbh", bbh_task=family_of(args.task).BBH_TASK)
+    write_teacher_files(out, dual, sft, summary)
+    skipped = f" (skipped: {summary['skipped']})" if "skipped" in summary else ""
+    print(f"{len(dual)} synthetic dual pairs ({summary['pairs']['rectified']} rectified, "
+          f"{summary['pairs']['corrupted']} corrupted), {len(sft)} SFT rows -> {out}{skipped}")
     return 0
 
 
@@ -216,6 +210,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share from 0 to 1, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edit-cot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -284,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", default="multistep_arithmetic", choices=sorted(TASK_FAMILY_NAMES),
                    help="with --teacher synthetic")
     p.add_argument("--n", type=int, default=200, help="with --teacher synthetic: generated pairs")
+    p.add_argument("--mistake-rate", type=_share, default=0.25,
+                   help="with --teacher synthetic: share of questions it answers wrongly (0-1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
