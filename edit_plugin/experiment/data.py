@@ -179,3 +179,26 @@ def _heldout_pairs(plan: Plan, exclude: set[str]) -> list[dict]:
             raise PlanError(f"only {len(unseen)} held-out {task} pairs could be drawn")
         out += unseen[: plan.teacher_forced]
     return out
+
+
+def token_lengths(tokenizer, path: Path) -> dict:
+    """Longest prompt + CoT (either side of a pair) in tokens, as the dataset
+    types encode it, for checking ``sequence_len`` before training."""
+    from edit_plugin.chat import encode_batch
+
+    rows = list(iter_records(path, fields=("prompt", "chosen")))
+    sides = [[r["chosen"]] + ([r["rejected"]] if r.get("rejected") else []) for r in rows]
+    lengths = [max(len(ids) for ids in full) for full, _ in encode_batch(tokenizer, [r["prompt"] for r in rows], sides)]
+    return {"rows": len(rows), "max_tokens": max(lengths, default=0), "lengths": lengths}
+
+
+def check_lengths(tokenizer, files: dict[str, Path], sequence_len: int) -> dict[str, dict]:
+    """Per training file: rows, longest row, rows longer than ``sequence_len``
+    (KRSL and SFT would cut them, DPO would drop them)."""
+    report = {}
+    for name, path in files.items():
+        if path.is_file():
+            found = token_lengths(tokenizer, path)
+            report[name] = {"rows": found["rows"], "max_tokens": found["max_tokens"],
+                            "over_sequence_len": sum(n > sequence_len for n in found["lengths"])}
+    return report

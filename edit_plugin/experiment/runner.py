@@ -195,6 +195,7 @@ class ExperimentRunner:
         self.out.mkdir(parents=True, exist_ok=True)
         _, stages = self.prepare()
         (self.out / "plan.yml").write_text(Path(self.plan.source).read_text() if self.plan.source else "")
+        self._check_lengths(stages)
         todo = [s for s in stages if not self._finished(s)]
         self.say(f"experiment {self.plan.name}: {len(stages)} stages, {len(stages) - len(todo)} already done; "
                  f"work folder {self.out}")
@@ -217,6 +218,22 @@ class ExperimentRunner:
         self._report()
         self.say(f"results.jsonl, outcomes.jsonl, table.md, accuracy.png -> {self.results_dir}")
         return self.results_dir
+
+    def _check_lengths(self, stages: list[Stage]) -> None:
+        """Log, per training file, its longest row against sequence_len."""
+        from transformers import AutoTokenizer
+
+        from edit_plugin.experiment.data import check_lengths
+
+        files = {Path(s.config["datasets"][0]["path"]).name: Path(s.config["datasets"][0]["path"])
+                 for s in stages if s.kind == TRAIN}
+        sequence_len = min(int(s.config.get("sequence_len", 2048)) for s in stages if s.kind == TRAIN) \
+            if files else 0
+        report = check_lengths(AutoTokenizer.from_pretrained(self.base_model), files, sequence_len)
+        write_json(self.out / "data" / "lengths.json", {"sequence_len": sequence_len, "files": report})
+        for name, entry in report.items():
+            self.say(f"    {name}: {entry['rows']} rows, longest {entry['max_tokens']} tokens, "
+                     f"{entry['over_sequence_len']} over sequence_len {sequence_len}")
 
     def _train(self, stage: Stage) -> None:
         config = self.config_path(stage.id)
