@@ -115,7 +115,8 @@ def _generate(args) -> int:
                             chunk_size=args.chunk_size, template_dir=args.templates,
                             ccp_examples=ccp_examples,
                             pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra,
-                            samples=args.samples or 0, sample_temperature=args.sample_temperature)
+                            samples=args.samples or 0, sample_temperature=args.sample_temperature,
+                            cep_samples=args.cep_samples)
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, {'repeat.jsonl, ' if args.samples else ''}summary.json, journal.jsonl -> {out}")
     return 0
@@ -275,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incorrect", type=Path, default=None,
                    help="existing wrong CoTs to rectify as D- (a BIG-Bench Mistake .jsonl file or folder)")
     p.add_argument("--attempts", type=_positive_int, default=3, help="AHP / CCP attempts per question")
+    p.add_argument("--cep-samples", type=_positive_int, default=10,
+                   help="CEP samples per question until one has a readable answer (greedy, then 0.2, 0.3, ...)")
     p.add_argument("--max-gen-toks", type=_positive_int, default=1024)
     p.add_argument("--chunk-size", type=_positive_int, default=8, help="requests sent (and journaled) together")
     p.add_argument("--templates", type=Path, default=None, help="folder with your cep.txt / ahp.txt / ccp.txt")

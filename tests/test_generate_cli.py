@@ -102,7 +102,8 @@ def test_samples_need_a_sampling_teacher(capsys):
         main(["generate", "--teacher", "hf", "--samples", "2", "--sample-temperature", "0"])
     assert "must be above 0" in capsys.readouterr().err
     args = _args("--samples", "3")
-    assert (args.samples, args.sample_temperature) == (3, 0.7)
+    assert (args.samples, args.sample_temperature, args.cep_samples) == (3, 0.7, 10)
+    assert _args().samples is None and _args("--cep-samples", "2").cep_samples == 2
 
 
 def test_match_rows_on_the_command_line(tmp_path, capsys):

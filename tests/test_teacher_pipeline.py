@@ -189,19 +189,24 @@ def test_generate_with_a_real_lm_eval_teacher_and_resume(tmp_path, student_path)
     out = tmp_path / "gen"
     cmd = [sys.executable, "-m", "edit_plugin.cli", "generate", "--teacher", "hf",
            "--model-args", f"pretrained={student_path}", "--tasks", "navigate", "--limit", "2",
-           "--attempts", "1", "--max-gen-toks", "32", "--out", str(out)]
+           "--attempts", "1", "--max-gen-toks", "32", "--cep-samples", "2", "--samples", "2", "--out", str(out)]
     env = {**os.environ, "EDIT_DATA_DIR": str(shared)}
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=900)
     stats = json.loads((out / "summary.json").read_text())
-    assert stats["questions"] == 2 and stats["correct"] + stats["incorrect"] == 2
+    dropped = stats["unreadable"]["dropped"]
+    assert stats["questions"] == 2 and stats["correct"] + stats["incorrect"] + dropped == 2
     journal = (out / "journal.jsonl").read_text().splitlines()
-    # CEP for both, then one AHP or CCP attempt each.
-    assert len(journal) == 4
+    stages = [(row["stage"], row["attempt"]) for row in map(json.loads, journal)]
+    # CEP for both (and retries of unreadable answers), one AHP or CCP attempt
+    # for each readable one, and two repeat samples each.
+    assert stages.count(("cep", 0)) == 2 and stages.count(("repeat", 0)) == stages.count(("repeat", 1)) == 2
+    assert sum(s[0] in ("ahp", "ccp") for s in stages) == 2 - dropped
+    assert stats["repeat"]["samples"] == 4 and (out / "repeat.jsonl").exists()
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=900)
     assert (out / "journal.jsonl").read_text().splitlines() == journal  # resumed: nothing asked again
     resumed = json.loads((out / "summary.json").read_text())
     assert sum(stage["asked"] for stage in resumed.pop("stages")) == 0
-    assert sum(stage["asked"] for stage in stats.pop("stages")) == 4
+    assert sum(stage["asked"] for stage in stats.pop("stages")) == len(journal)
     assert resumed == stats
 
 

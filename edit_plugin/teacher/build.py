@@ -26,9 +26,10 @@ def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, ou
                     template_dir: Path | None = None, ccp_examples: Mapping[str, list[Triple]] | None = None,
                     pair_filter: PairFilter | None = None, progress: bool = True,
                     extra_summary: dict | None = None, samples: int = 0,
-                    sample_temperature: float = 0.7) -> dict:
+                    sample_temperature: float = 0.7, cep_samples: int = 10) -> dict:
     """``known``: existing wrong CoTs, rectified without a CEP answer;
     ``ccp_examples``: task -> the user's CCP triples (`teacher.ccp_examples`);
+    ``cep_samples``: CEP samples per question until one is readable;
     ``samples``: CEP samples per question for repeat sampling at
     ``sample_temperature`` (0: none), written to ``repeat.jsonl``."""
     out = Path(out)
@@ -38,7 +39,8 @@ def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, ou
     def pipeline() -> DualCoTPipeline:  # one progress bar per pass
         return DualCoTPipeline(generate, journal, ahp_attempts=attempts, ccp_attempts=attempts,
                                template_dir=template_dir, chunk_size=chunk_size,
-                               progress=Progress(enabled=progress, stream=sys.stderr), ccp_examples=ccp_examples)
+                               progress=Progress(enabled=progress, stream=sys.stderr), ccp_examples=ccp_examples,
+                               cep_samples=cep_samples)
 
     result = pipeline().run(questions, given_incorrect={m.question.id: m.cot for m in known})
     repeat_stats = None
