@@ -156,7 +156,7 @@ class DualCoTPipeline:
         # Attempt k is journaled as cep/k with its own seed: a resumed run
         # finds the same unreadable answers and asks only what is missing.
         for attempt in range(self.cep_samples):
-            if not pending:
+            if attempt and not pending:
                 break
             answers, asked = self._ask("cep", attempt, [(q, prompts[q.id]) for q in pending],
                                        cep_temperature(attempt))
