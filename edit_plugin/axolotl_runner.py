@@ -66,13 +66,15 @@ def parse_log_dict(line: str) -> dict | None:
 
 
 def run_axolotl(command: str, config: Path, log_path: Path, desc: str,
-                show_progress: bool = True) -> list[dict]:
-    """``axolotl <command> <config>``; returns the logged training metrics."""
+                show_progress: bool = True, expected_steps: int | None = None) -> list[dict]:
+    """``axolotl <command> <config>``; returns the logged training metrics.
+    ``expected_steps`` starts the progress bar at once (``rl: dpo`` runs never
+    print the step-count line the bar otherwise waits for)."""
     axolotl = Path(sys.executable).parent / "axolotl"
     argv = [str(axolotl) if axolotl.exists() else "axolotl", command, str(config)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     steps: list[dict] = []
-    bar = None
+    bar = tqdm(total=expected_steps, desc=desc, unit="step") if show_progress and expected_steps else None
     with open(log_path, "w", encoding="utf-8", buffering=1) as log, subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=axolotl_env(), bufsize=1,

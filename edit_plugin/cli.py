@@ -124,32 +124,26 @@ def _generate(args) -> int:
 
 def _generate_synthetic(args, out: Path) -> int:
     """The programmatic teacher: generated questions (``--n``, ``--seed``), or with
-    ``--questions bbh`` the BBH train questions of the family's task that it can solve."""
-    from edit_plugin.records import write_json, write_records
-    from edit_plugin.synthetic import TASK_FAMILIES
-    from edit_plugin.synthetic.base import pairs_from_questions
+    ``--questions bbh`` the BBH train questions of the family's task that it can
+    solve; it answers ``--mistake-rate`` of them wrongly, as a teacher LLM does."""
+    from edit_plugin.synthetic.teacher import (bbh_train_questions, family_of, synthetic_teacher_run,
+                                               write_teacher_files)
 
-    family = TASK_FAMILIES[args.task]
-    summary = {"teacher": "synthetic", "task": args.task}
-    if args.questions in (None, "generated"):
-        pairs = family.generate_pairs(args.n, seed=args.seed)
-    elif args.questions == "bbh":
-        bbh_task = getattr(family, "BBH_TASK", None)
-        if bbh_task is None:
-            readers = sorted(name for name, f in TASK_FAMILIES.items() if hasattr(f, "BBH_TASK"))
-            raise SystemExit(f"edit-cot generate: the synthetic {args.task} family generates its questions; "
-                             f"families that read BBH questions: {', '.join(readers)}")
-        from edit_plugin.evaluation.data import bbh_docs
-
-        docs = bbh_docs(bbh_task, "train")[: args.limit]
-        pairs, skipped = pairs_from_questions(family, docs, seed=args.seed)
-        summary.update({"questions": len(docs), "bbh_task": bbh_task, "skipped": skipped})
-    else:
+    if args.questions not in (None, "generated", "bbh"):
         raise SystemExit("edit-cot generate: with --teacher synthetic, --questions is `bbh` or left out (generated)")
-    write_records(out / "dual_cot.jsonl", pairs)
-    write_records(out / "sft.jsonl", [{k: p[k] for k in ("id", "task", "prompt", "chosen", "answer")} for p in pairs])
-    write_json(out / "summary.json", {**summary, "pairs": len(pairs)})
-    print(f"{len(pairs)} synthetic dual pairs -> {out}" + (f" (skipped: {summary['skipped']})" if "skipped" in summary else ""))
+    try:
+        questions = bbh_train_questions(args.task, args.limit) if args.questions == "bbh" else None
+        dual, sft, summary = synthetic_teacher_run(args.task, None if questions is not None else args.n,
+                                                   seed=args.seed, mistake_rate=args.mistake_rate,
+                                                   questions=questions)
+    except ValueError as error:
+        raise SystemExit(f"edit-cot generate: {error}") from None
+    if questions is not None:
+        summary.update(question_set="bbh", bbh_task=family_of(args.task).BBH_TASK)
+    write_teacher_files(out, dual, sft, summary)
+    skipped = f" (skipped: {summary['skipped']})" if "skipped" in summary else ""
+    print(f"{len(dual)} synthetic dual pairs ({summary['pairs']['rectified']} rectified, "
+          f"{summary['pairs']['corrupted']} corrupted), {len(sft)} SFT rows -> {out}{skipped}")
     return 0
 
 
@@ -205,9 +199,28 @@ def _eval(args) -> int:
     output_dir = args.output_dir or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
     payload = runner.run_eval(args.model, Path(output_dir), peft=args.peft, suite=args.suite,
                               limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
-                              batch_size=args.batch_size, label=args.label)
+                              batch_size=args.batch_size, label=args.label,
+                              tasks=args.tasks.split(",") if args.tasks else None, log_samples=args.log_samples,
+                              model_args=args.model_args)
     print(runner.markdown_table([payload["summary"]]))
     print(f"results.json, table.md, accuracy.png -> {output_dir}")
+    return 0
+
+
+def _experiment(args) -> int:
+    from edit_plugin.experiment.plan import PlanError, load_plan
+    from edit_plugin.experiment.runner import ExperimentError, ExperimentRunner
+
+    try:
+        plan = load_plan(args.plan)
+        out = args.out or Path("runs") / "experiments" / plan.name
+        runner = ExperimentRunner(plan, out, results_dir=args.results, keep_models=args.keep_models)
+        if args.dry_run:
+            runner.dry_run()
+        else:
+            runner.run()
+    except (PlanError, ExperimentError) as error:
+        raise SystemExit(f"edit-cot experiment: {error}") from None
     return 0
 
 
@@ -220,6 +233,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a share from 0 to 1, got {text}")
     return value
 
 
@@ -297,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", default="multistep_arithmetic", choices=sorted(TASK_FAMILY_NAMES),
                    help="with --teacher synthetic")
     p.add_argument("--n", type=int, default=200, help="with --teacher synthetic: generated pairs")
+    p.add_argument("--mistake-rate", type=_share, default=0.25,
+                   help="with --teacher synthetic: share of questions it answers wrongly (0-1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
@@ -310,6 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(func=_match_rows)
 
+    p = sub.add_parser("experiment", help="run a plan: conditions x seeds, trained with axolotl and scored; "
+                                          "resumable (run the same command again)")
+    p.add_argument("plan", type=Path, help="the plan YAML (see experiments/)")
+    p.add_argument("--out", type=Path, default=None, help="work folder; default runs/experiments/<plan name>")
+    p.add_argument("--results", type=Path, default=None,
+                   help="where results.jsonl, table.md and the plot go; default <out>/results")
+    p.add_argument("--dry-run", action="store_true", help="print every stage with its config and step count")
+    p.add_argument("--keep-models", action="store_true",
+                   help="keep every merged stage-2 model (default: deleted once scored; the adapter stays)")
+    p.set_defaults(func=_experiment)
+
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)
 
@@ -319,8 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model path or Hub id")
     p.add_argument("--peft", default=None, help="a LoRA adapter to apply")
     p.add_argument("--suite", choices=["ind", "ood", "all"], default="all")
+    p.add_argument("--tasks", default=None, help="comma-separated lm-eval tasks or groups (instead of --suite)")
+    p.add_argument("--log-samples", action="store_true",
+                   help="also write samples.jsonl: each document's completion, answer and score")
     p.add_argument("--limit", type=int, default=None, help="documents per task (for a quick look)")
-    p.add_argument("--backend", choices=["hf", "vllm"], default="hf")
+    p.add_argument("--backend", default="hf", help="an lm-eval model: hf, vllm, local-chat-completions, ...")
+    p.add_argument("--model-args", default=None,
+                   help="lm-eval model arguments, used as given (e.g. a teacher behind an API); --model names the row")
     p.add_argument("--max-gen-toks", type=int, default=None, help="default: 1024 (the tasks' setting)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--label", default=None, help="row name in the table")

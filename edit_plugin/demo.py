@@ -1,7 +1,9 @@
 """`make demo`: the whole EDIT path on the embedded student, on a CPU.
 
-synthetic dual CoTs + held-out questions → axolotl train (SFT) → merge-lora →
-axolotl train (KRSL) → merge-lora → score the base, SFT and KRSL models:
+the programmatic teacher's correct CoTs (sft.jsonl) and dual CoTs
+(dual_cot.jsonl) + held-out questions → axolotl train (SFT on sft.jsonl) →
+merge-lora → axolotl train (KRSL on dual_cot.jsonl) → merge-lora → score the
+base, SFT and KRSL models:
 - with `edit-cot eval` (lm-eval) on ``edit_bbh_multistep_arithmetic_two``, the
   50 BBH test questions of the task the synthetic data imitates;
 - by greedy decoding of the synthetic held-out questions, where the
@@ -20,6 +22,7 @@ from edit_plugin.decode import evaluate_model
 from edit_plugin.records import write_records
 from edit_plugin.student import fetch_student
 from edit_plugin.synthetic import arithmetic
+from edit_plugin.synthetic.teacher import synthetic_teacher_run, write_teacher_files
 
 REPO_RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
@@ -31,6 +34,7 @@ class DemoSettings:
     train_pairs: int = 160
     heldout: int = 48
     seed: int = 0
+    mistake_rate: float = 0.25  # the synthetic teacher's wrong answers: rectified pairs
     sft_epochs: int | None = None  # None: the recipe's value
     krsl_epochs: int | None = None
     max_new_tokens: int = 96
@@ -59,28 +63,33 @@ class Stages:
         return time.perf_counter() - self.start
 
 
-def make_data(settings: DemoSettings) -> tuple[Path, Path, list[dict]]:
-    pairs = arithmetic.generate_pairs(settings.train_pairs, seed=settings.seed)
+def make_data(settings: DemoSettings) -> tuple[Path, Path, Path, list[dict]]:
+    """The programmatic teacher's files (sft.jsonl for stage 1, dual_cot.jsonl
+    for stage 2) and held-out questions that none of them asks."""
+    dual, sft, summary = synthetic_teacher_run(arithmetic.TASK, settings.train_pairs, seed=settings.seed,
+                                               mistake_rate=settings.mistake_rate)
     heldout = arithmetic.generate_questions(
-        settings.heldout, seed=settings.seed + 1000, exclude={p["prompt"] for p in pairs}
+        settings.heldout, seed=settings.seed + 1000, exclude={p["prompt"] for p in dual}
     )
     data_dir = settings.workdir / "data"
-    dual, held = data_dir / "dual_cot.jsonl", data_dir / "heldout.jsonl"
-    write_records(dual, pairs)
+    write_teacher_files(data_dir, dual, sft, summary)
+    held = data_dir / "heldout.jsonl"
     write_records(held, heldout)
     errors = {}
-    for p in pairs:
+    for p in dual:
         errors[p["error_type"]] = errors.get(p["error_type"], 0) + 1
-    print(f"{len(pairs)} dual pairs ({errors}) -> {dual}\n{len(heldout)} held-out questions -> {held}")
-    return dual, held, heldout
+    print(f"{len(dual)} dual pairs ({errors}; {summary['pairs']}) -> {data_dir / 'dual_cot.jsonl'}\n"
+          f"{len(sft)} SFT rows ({summary['sft']}) -> {data_dir / 'sft.jsonl'}\n"
+          f"{len(heldout)} held-out questions -> {held}")
+    return data_dir / "sft.jsonl", data_dir / "dual_cot.jsonl", held, heldout
 
 
-def train_stage(settings: DemoSettings, stage: str, base_model: Path, dual: Path,
+def train_stage(settings: DemoSettings, stage: str, base_model: Path, data: Path,
                 epochs: int | None) -> tuple[Path, list[dict]]:
     out = settings.workdir / stage
     overrides = {
         "base_model": str(base_model),
-        "dataset_path": str(dual),
+        "dataset_path": str(data),
         # A fresh prepared-data folder per run: Axolotl's cache key ignores
         # the data file's content.
         "dataset_prepared_path": str(settings.workdir / f"prepared-{stage}"),
@@ -132,10 +141,10 @@ def run_demo(settings: DemoSettings) -> dict:
     stages = Stages()
     print(f"EDIT demo: SmolLM2-135M-Instruct on multistep arithmetic, CPU. Work folder: {settings.workdir}")
     student = stages.run("Embedded student", fetch_student)
-    dual, _, heldout = stages.run("1/5 Dual-CoT data (synthetic teacher)", make_data, settings)
+    sft_data, dual, _, heldout = stages.run("1/5 Dual-CoT data (synthetic teacher)", make_data, settings)
     sft_model, sft_steps = stages.run(
         "2/5 Stage 1: SFT on correct CoTs (axolotl train + merge-lora)",
-        train_stage, settings, "sft", student, dual, settings.sft_epochs)
+        train_stage, settings, "sft", student, sft_data, settings.sft_epochs)
     krsl_model, krsl_steps = stages.run(
         "3/5 Stage 2: KRSL on key tokens (axolotl train + merge-lora)",
         train_stage, settings, "krsl", sft_model, dual, settings.krsl_epochs)

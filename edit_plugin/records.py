@@ -3,7 +3,9 @@
 One pair per line: ``prompt``, ``chosen`` (correct CoT), ``rejected``
 (near-identical incorrect CoT), and optional ``id``, ``task``, ``answer``,
 ``source`` (``rectified`` | ``corrupted``), ``error_type``. The same field names
-as DPO data, so one file also feeds a DPO baseline.
+as DPO data, so one file also feeds a DPO baseline. An SFT row (``sft.jsonl``)
+has no ``rejected``; its ``source`` says where its correct CoT came from
+(``teacher`` | ``rectified``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from pathlib import Path
 
 REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
 SFT_FIELDS = ("prompt", "chosen")
-SOURCES = ("rectified", "corrupted")
+# Where a row came from. A dual pair: a wrong teacher CoT was fixed (D-+, D-)
+# or a right one broken (D+, D+-). An SFT row: the teacher's own correct CoT
+# (D+) or a fixed one (D-+).
+PAIR_SOURCES = ("rectified", "corrupted")
+SFT_SOURCES = ("teacher", "rectified")
 
 
 class DualCoTDataError(ValueError):
@@ -35,9 +41,22 @@ def record_problem(record: object, fields: Iterable[str] = REQUIRED_FIELDS) -> s
             return f"field '{field}' must be a string, got {type(value).__name__}"
         if not value.strip():
             return f"field '{field}' is empty"
+    return source_problem(record)
+
+
+def source_problem(record: dict) -> str | None:
+    """Why ``record``'s ``source`` does not fit its kind of row. The row's
+    shape says its kind: with a ``rejected`` side it is a dual pair (also when
+    an SFT dataset reads a dual-CoT file), without one an SFT row."""
     source = record.get("source")
-    if source is not None and source not in SOURCES:
-        return f"field 'source' must be one of {SOURCES}, got {source!r}"
+    if source is None:
+        return None
+    if record.get("rejected") is not None:
+        kind, allowed = "a dual pair", PAIR_SOURCES
+    else:
+        kind, allowed = "an SFT row (no 'rejected')", SFT_SOURCES
+    if source not in allowed:
+        return f"field 'source' of {kind} must be one of {', '.join(allowed)}; got {source!r}"
     return None
 
 

@@ -47,7 +47,9 @@ def recipe(folder: str, stage: str) -> dict:
         "base_model": base_model if stage == "sft" else f"outputs/{folder}/sft/merged",
         "plugins": ["edit_plugin.EditPlugin"],
         **{k: stage_keys.pop(k) for k in list(stage_keys) if k.startswith("edit_")},
-        "datasets": [{"path": "data/dual_cot.jsonl",
+        # Stage 1 trains on every correct CoT (D+ and D-+, `edit-cot generate`'s
+        # sft.jsonl), stage 2 on the dual pairs.
+        "datasets": [{"path": "data/dual_cot.jsonl" if stage == "krsl" else "data/sft.jsonl",
                       "type": "edit_plugin.dual_cot" if stage == "krsl" else "edit_plugin.dual_cot.sft"}],
         "dataset_prepared_path": f"outputs/{folder}/prepared-{stage}",
         "val_set_size": 0,

@@ -87,6 +87,12 @@ def test_synthetic_teacher_reads_bbh_train_questions(shared_data, tmp_path):
         assert record_problem(r) is None and r["rejected_answer"] != r["answer"]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["skipped"] == {"unreadable": 0, "answer_disagrees": 0, "no_error_fits": 0}
+    # The default mistake rate: a quarter of the questions answered wrongly, then rectified.
+    assert summary["question_set"] == "bbh" and summary["bbh_task"] == "dyck_languages"
+    assert summary["pairs"] == {"rectified": 10, "corrupted": 30} and summary["teacher_accuracy"] == 0.75
+    sft = [json.loads(line) for line in (tmp_path / "sft.jsonl").read_text().splitlines()]
+    assert [(s["id"], s["source"]) for s in sft] == [
+        (r["id"], "rectified" if r["source"] == "rectified" else "teacher") for r in records]
 
 
 def test_synthetic_families_that_only_generate_say_so(shared_data, tmp_path):

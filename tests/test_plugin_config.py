@@ -91,6 +91,17 @@ def test_bad_local_data_fails_at_registration_with_file_and_line(krsl_recipe, tm
         register_and_validate(cfg)
 
 
+def test_sft_data_check_knows_the_sources_of_sft_rows(tmp_path):
+    sft_recipe = Path(__file__).resolve().parents[1] / "recipes" / "smollm2-135m" / "sft.yml"
+    data = tmp_path / "sft.jsonl"
+    rows = [{"prompt": "Q", "chosen": "a", "source": "teacher"}, {"prompt": "Q", "chosen": "a", "source": "rectified"}]
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    register_and_validate(load(sft_recipe, datasets=[{"path": str(data), "type": "edit_plugin.dual_cot.sft"}]))
+    data.write_text(data.read_text() + json.dumps({"prompt": "Q", "chosen": "a", "source": "corrupted"}) + "\n")
+    with pytest.raises(DualCoTDataError, match=rf"{data}, line 3: field 'source' of an SFT row"):
+        register_and_validate(load(sft_recipe, datasets=[{"path": str(data), "type": "edit_plugin.dual_cot.sft"}]))
+
+
 def test_generated_recipes_match_their_table():
     import importlib.util
 

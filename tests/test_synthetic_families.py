@@ -135,3 +135,87 @@ def test_pairs_from_questions_never_trains_on_a_disagreeing_target():
     assert skipped == {"unreadable": 1, "answer_disagrees": 1, "no_error_fits": 0}
     rejected = records[0]["rejected"]
     assert records[0]["chosen"][:records[0]["error_char_start"]] == rejected[:records[0]["error_char_start"]]
+
+
+# sha256 (first 16 hex digits) of json.dumps([generate_pairs(40, seed=0), generate_questions(20,
+# seed=1000, exclude=their prompts)]), taken before the hard variants existed: the default
+# generation, which seeds reproduce, must not move.
+DEFAULT_FINGERPRINTS = {
+    "boolean_expressions": "1f3e9920acbae841",
+    "date_arithmetic": "cfaa69b63eb2ec05",
+    "dyck_languages": "5c08938184a44c14",
+    "multistep_arithmetic": "81e622e9808d9432",
+    "object_counting": "939250d61bea7cca",
+    "tracking_shuffled_objects": "dde57d5945e3712a",
+    "word_sorting": "f082c606eeddb711",
+}
+
+
+@pytest.mark.parametrize("task", sorted(TASK_FAMILIES))
+def test_default_generation_is_byte_identical_to_before(task):
+    import hashlib
+    import json
+
+    family = TASK_FAMILIES[task]
+    pairs = family.generate_pairs(40, seed=0)
+    questions = family.generate_questions(20, seed=1000, exclude={p["prompt"] for p in pairs})
+    digest = hashlib.sha256(json.dumps([pairs, questions]).encode()).hexdigest()[:16]
+    assert digest == DEFAULT_FINGERPRINTS[task]
+
+
+def _size(task: str, item) -> int:
+    """How long an input is, in the family's own terms."""
+    import re
+
+    question = item.question
+    if task == "multistep_arithmetic":
+        return max(abs(int(x)) for x in re.findall(r"-?\d+", question))
+    if task == "boolean_expressions":
+        return len(re.findall(r"^[A-Z] = ", item.chosen, re.MULTILINE))  # operands
+    if task == "object_counting":
+        return question.count(", ") + 1  # listed objects
+    if task == "tracking_shuffled_objects":
+        return question.count(" has a ")  # players
+    if task == "word_sorting":
+        return len(question.split("List: ", 1)[1].split())
+    if task == "dyck_languages":
+        return len(question.split("Input: ", 1)[1].split())
+    if task == "date_arithmetic":
+        return item.chosen.count("Going ")  # month edges crossed
+    raise AssertionError(task)
+
+
+@pytest.mark.parametrize("task", sorted(TASK_FAMILIES))
+def test_hard_items_are_longer_and_their_cot_reaches_the_gold_answer(task):
+    import random
+
+    from edit_plugin.prompts import build_prompt
+
+    family = TASK_FAMILIES[task]
+    rng = random.Random(11)
+    default = [family.random_item(rng) for _ in range(200)]
+    hard = [family.random_item(rng, hard=True) for _ in range(200)]
+    assert min(_size(task, i) for i in hard) > max(_size(task, i) for i in default)
+    corrupted = dict.fromkeys(family.ERROR_TYPES, 0)
+    for item in hard:
+        gold = solve(task, build_prompt(item.question, family.DESCRIPTION))
+        assert normalize_answer(extract_answer(item.chosen)) == normalize_answer(item.answer) == normalize_answer(gold)
+        for error_type in family.ERROR_TYPES:  # the errors still fit the longer CoTs
+            wrong = family.corrupt(item, error_type, rng)
+            if wrong is not None:
+                text, answer = wrong
+                assert normalize_answer(extract_answer(text)) == normalize_answer(answer) != normalize_answer(gold)
+                corrupted[error_type] += 1
+    assert all(count >= 20 for count in corrupted.values()), corrupted
+
+
+@pytest.mark.parametrize("task", sorted(TASK_FAMILIES))
+def test_hard_heldout_questions_are_right_seeded_and_disjoint_from_training(task):
+    family = TASK_FAMILIES[task]
+    train = {p["prompt"] for p in family.generate_pairs(50, seed=0)}
+    hard = family.generate_questions(40, seed=2, exclude=train, hard=True)
+    assert len(hard) == 40 and not train & {q["prompt"] for q in hard}
+    assert all(q["id"].startswith(f"{task}-heldout-hard-2-") for q in hard)
+    assert all(q["answer"] == solve(task, q["prompt"]) for q in hard)
+    assert family.generate_questions(40, seed=2, exclude=train, hard=True) == hard
+    assert not {q["prompt"] for q in hard} & {q["prompt"] for q in family.generate_questions(40, seed=2)}

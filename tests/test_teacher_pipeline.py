@@ -90,7 +90,10 @@ def test_every_branch(tmp_path):
     assert all(record_problem(r) is None for r in records)
     rectified = records[1]
     assert rectified["chosen"].endswith("answer is 4.") and rectified["rejected"].endswith("answer is 5.")
-    assert [r["id"] for r in sft_records(QUESTIONS, result)] == ["q1", "q2", "q4", "q5"]
+    sft = sft_records(QUESTIONS, result)  # D+ and D-+, each marked with where its CoT came from
+    assert [(r["id"], r["source"]) for r in sft] == [("q1", "teacher"), ("q2", "rectified"), ("q4", "teacher"),
+                                                     ("q5", "teacher")]
+    assert all(record_problem(r, ("prompt", "chosen")) is None for r in sft)
     stats = summary(QUESTIONS, result)
     assert stats["teacher_accuracy"] == 0.6 and stats["rectify_success"] == 0.5
     assert stats["corrupt_success"] == pytest.approx(2 / 3)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import edit_plugin
+from edit_plugin.records import write_records
 
 METRIC = "exact_match,cot-answer"
 COLUMNS = (("BBH-test", "edit_bbh"), ("BB-sub", "edit_bbsub"), ("AGIEval", "edit_agieval"),
@@ -89,21 +90,24 @@ def uses_chat_template(model: str) -> bool:
 def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str = "all",
              limit: int | None = None, backend: str = "hf", max_gen_toks: int | None = None,
              batch_size: int = 8, apply_chat_template: bool | None = None, label: str | None = None,
-             tasks: list[str] | None = None) -> dict:
-    """Score a model; ``tasks`` (task or group names) overrides ``suite``."""
+             tasks: list[str] | None = None, log_samples: bool = False, model_args: str | None = None) -> dict:
+    """Score a model; ``tasks`` (task or group names) overrides ``suite``.
+    ``log_samples`` also writes ``samples.jsonl``: one row per document with
+    its completion, the extracted answer and whether it was right."""
     import torch
     from lm_eval import simple_evaluate
 
     if apply_chat_template is None:
-        # Score with the format the student was trained on.
-        apply_chat_template = uses_chat_template(peft or model)
-    model_args = f"pretrained={model}" + (f",peft={peft}" if peft else "")
+        # Score with the format the student was trained on; an API model
+        # (``model_args`` given) is a chat model.
+        apply_chat_template = True if model_args else uses_chat_template(peft or model)
+    model_args = model_args or f"pretrained={model}" + (f",peft={peft}" if peft else "")
     gen_kwargs = f"max_gen_toks={max_gen_toks}" if max_gen_toks else None
     start = time.perf_counter()
     results = simple_evaluate(
         model=backend, model_args=model_args, tasks=tasks or SUITES[suite], task_manager=task_manager(),
         limit=limit, batch_size=batch_size, apply_chat_template=apply_chat_template,
-        gen_kwargs=gen_kwargs, log_samples=False,
+        gen_kwargs=gen_kwargs, log_samples=log_samples,
         device="cuda" if torch.cuda.is_available() else "cpu",
     )
     label = label or Path(peft or model).name
@@ -114,8 +118,23 @@ def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str =
                "lm_eval": {k: results[k] for k in ("results", "groups", "n-samples", "config") if k in results}}
     (output_dir / "results.json").write_text(json.dumps(payload, indent=2, default=str))
     (output_dir / "table.md").write_text(markdown_table([row]) + "\n")
+    if log_samples:
+        write_records(output_dir / "samples.jsonl", sample_rows(results.get("samples", {})))
     bar_chart([row], output_dir / "accuracy.png")
     return payload
+
+
+def sample_rows(samples: dict) -> list[dict]:
+    """Per-document rows from lm-eval's logged samples (our tasks have one
+    filter, ``cot-answer``, so one entry per document)."""
+    rows = []
+    for task, entries in sorted(samples.items()):
+        for entry in entries:
+            completion = entry["resps"][0][0] if entry.get("resps") and entry["resps"][0] else ""
+            rows.append({"task": task, "doc_id": entry["doc_id"], "target": entry.get("target"),
+                         "prediction": (entry.get("filtered_resps") or [""])[0],
+                         "correct": bool(entry.get("exact_match", 0.0)), "completion": completion})
+    return rows
 
 
 def compare(result_files: list[Path], output_dir: Path | None = None) -> str:

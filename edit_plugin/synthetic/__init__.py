@@ -3,7 +3,9 @@
 One module per task family (see `edit_plugin.synthetic.base` for what a
 family defines); each exposes ``generate_pairs`` (dual-CoT records in the
 project's JSONL format, with the error step marked) and ``generate_questions``
-(held-out questions with gold answers).
+(held-out questions with gold answers; ``hard=True`` for longer ones).
+`edit_plugin.synthetic.teacher` runs a family as a teacher that makes
+mistakes and writes the LLM pipeline's files.
 """
 
 from edit_plugin.synthetic import (

@@ -62,14 +62,16 @@ class Question:
         return _OPS[self.op](self.left.steps()[1], self.right.steps()[1])
 
 
-def _random_group(rng: random.Random) -> Group:
-    operands = tuple(rng.choice([n for n in range(-9, 10) if n != 0]) for _ in range(3))
+def _random_group(rng: random.Random, hard: bool = False) -> Group:
+    bound = 99 if hard else 9
+    operands = tuple(rng.choice([n for n in range(-bound, bound + 1) if n != 0]) for _ in range(3))
     ops = (rng.choice("+-*"), rng.choice("+-*"))
     return Group(operands, ops)  # type: ignore[arg-type]
 
 
-def random_question(rng: random.Random) -> Question:
-    return Question(_random_group(rng), rng.choice("+-*"), _random_group(rng))
+def random_question(rng: random.Random, hard: bool = False) -> Question:
+    """``hard``: operands up to 99 in size instead of 9 (larger intermediate values)."""
+    return Question(_random_group(rng, hard), rng.choice("+-*"), _random_group(rng, hard))
 
 
 def write_cot(
@@ -95,8 +97,8 @@ def write_cot(
     return "\n".join(lines), result
 
 
-def random_item(rng: random.Random) -> Item:
-    question = random_question(rng)
+def random_item(rng: random.Random, hard: bool = False) -> Item:
+    question = random_question(rng, hard)
     chosen, answer = write_cot(question)
     return Item(question.text(), str(answer), chosen, data=question)
 
@@ -124,9 +126,10 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
     return build_pairs(sys.modules[__name__], n, seed, error_types)
 
 
-def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
+                       hard: bool = False) -> list[dict]:
     """Held-out questions with gold answers, disjoint from ``exclude`` prompts."""
-    return build_questions(sys.modules[__name__], n, seed, exclude)
+    return build_questions(sys.modules[__name__], n, seed, exclude, hard)
 
 
 _GROUP = r"\((-?\d+) ([+*-]) (-?\d+) ([+*-]) (-?\d+)\)"

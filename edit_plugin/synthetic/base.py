@@ -1,7 +1,9 @@
 """What every task family of the programmatic teacher shares.
 
 A family module defines ``TASK``, ``DESCRIPTION``, ``ERROR_TYPES``,
-``random_item(rng) -> Item`` (a question, its gold answer and a correct CoT)
+``random_item(rng, hard=False) -> Item`` (a question, its gold answer and a
+correct CoT; ``hard``: longer inputs in the same CoT format, for
+out-of-distribution tests)
 and ``corrupt(item, error_type, rng) -> (wrong CoT, wrong answer) | None``
 (the same CoT with one error of that type, consistent after it, ending in a
 wrong answer; None when this item cannot take that error). A family that can
@@ -45,14 +47,16 @@ def first_wrong(variants, gold: str) -> tuple[str, str] | None:
     return None
 
 
-def _draws(family, rng: random.Random, n: int, wanted: str):
+def _draws(family, rng: random.Random, n: int, wanted: str, hard: bool = False):
     """Random items, lazily (so the rng is used as if drawn inline), up to a
     bound: a family with fewer distinct questions than asked fails, not hangs.
     The caller stops drawing once it has ``n``."""
     if n <= 0:
         return
+    # The default call stays ``random_item(rng)``: its draws are what seeds reproduce.
+    draw = (lambda: family.random_item(rng, hard=True)) if hard else (lambda: family.random_item(rng))
     for _ in range(100 * n + 1000):
-        yield family.random_item(rng)
+        yield draw()
     raise RuntimeError(f"{family.TASK}: cannot find {n} distinct {wanted}")
 
 
@@ -124,18 +128,21 @@ def _record(family, item: Item, wrong: tuple[str, str], error_type: str, record_
     }
 
 
-def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
-    """Held-out questions with gold answers, disjoint from ``exclude`` prompts."""
+def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = None,
+                    hard: bool = False) -> list[dict]:
+    """Held-out questions with gold answers, disjoint from ``exclude`` prompts;
+    ``hard``: the family's longer variant (ids ``<task>-heldout-hard-...``)."""
     rng = random.Random(seed)
     exclude = exclude or set()
     out: list[dict] = []
     seen: set[str] = set()
-    for item in _draws(family, rng, n, "held-out questions"):
+    kind = "heldout-hard" if hard else "heldout"
+    for item in _draws(family, rng, n, f"{'hard ' if hard else ''}held-out questions", hard):
         prompt = build_prompt(item.question, family.DESCRIPTION)
         if prompt in exclude or prompt in seen:
             continue
         seen.add(prompt)
-        out.append({"id": f"{family.TASK}-heldout-{seed}-{len(out)}", "task": family.TASK,
+        out.append({"id": f"{family.TASK}-{kind}-{seed}-{len(out)}", "task": family.TASK,
                     "prompt": prompt, "answer": item.answer})
         if len(out) == n:
             break

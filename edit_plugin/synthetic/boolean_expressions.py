@@ -1,8 +1,9 @@
 """Boolean expressions in the BBH style: ``not ( True and False ) or not True is``.
 
-The CoT evaluates the two operands A and B, then combines them. Errors:
+The CoT evaluates the two operands A and B (three, A, B and C, in the hard
+variant), then combines them, one operator per step. Errors:
 - ``calculation``: one operand evaluated wrongly (its value flipped);
-- ``logic``: the main operator applied as the other one ("and" as "or").
+- ``logic``: an operator applied as the other one ("and" as "or").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ DESCRIPTION = "Evaluate the result of a random Boolean expression."
 ERROR_TYPES = ("calculation", "logic")
 _OPS = {"and": lambda x, y: x and y, "or": lambda x, y: x or y}
 _OTHER = {"and": "or", "or": "and"}
+_NAMES = "ABC"
 
 
 def _operand(rng: random.Random) -> tuple[str, str, bool]:
@@ -33,33 +35,69 @@ def _operand(rng: random.Random) -> tuple[str, str, bool]:
     return f"not ( {v} {op} {w} )", f"not ( {v} {op} {w} ) = not {inner}", not inner
 
 
-def write_cot(parts, op: str, flipped: str | None = None, applied_op: str | None = None) -> tuple[str, bool]:
-    applied_op = applied_op or op
+def _reductions(values: list[bool], ops: list[str], wrong_at: int | None) -> list[str]:
+    """The chain ``v1 op v2 ... = ... = result``, one operator applied per
+    step: "and" before "or", left to right (Python's precedence). The
+    operator at ``wrong_at`` (its position in ``ops``) is applied as the other one."""
+    terms: list = [value for pair in zip(values, ops) for value in pair] + [values[-1]]
+    positions = list(range(len(ops)))  # original position of each remaining operator
+    chain = [" ".join(str(t) for t in terms)]
+    while len(terms) > 1:
+        ops_left = terms[1::2]
+        k = ops_left.index("and") if "and" in ops_left else 0
+        op = ops_left[k]
+        applied = _OTHER[op] if positions[k] == wrong_at else op
+        terms[2 * k: 2 * k + 3] = [_OPS[applied](terms[2 * k], terms[2 * k + 2])]
+        del positions[k]
+        chain.append(" ".join(str(t) for t in terms))
+    return chain
+
+
+def _ops(op) -> list[str]:
+    return [op] if isinstance(op, str) else list(op)
+
+
+def write_cot(parts, op, flipped: str | None = None, wrong_at: int | None = None) -> tuple[str, bool]:
+    """``op``: the operator between two operands, or a tuple of them (one
+    fewer than ``parts``). Errors: operand ``flipped`` evaluated wrongly, or
+    the operator at position ``wrong_at`` applied as the other one."""
+    ops = _ops(op)
     lines = [COT_OPENING, 'Remember that brackets come first, then "not", then "and", then "or".']
-    values = {}
-    for name, (text, steps, value) in zip("AB", parts):
+    names = _NAMES[: len(parts)]
+    values = []
+    for name, (text, steps, value) in zip(names, parts):
         value = (not value) if flipped == name else value
-        values[name] = value
+        values.append(value)
         shown = steps if steps.startswith("not (") else f"{text} = {steps}" if steps != text else text
         lines.append(f"{name} = {shown} = {value}.")
-    result = _OPS[applied_op](values["A"], values["B"])
-    lines.append(f"So A {op} B = {values['A']} {op} {values['B']} = {result}.")
+    chain = _reductions(values, ops, wrong_at)
+    expression = " ".join(f"{name} {o}" for name, o in zip(names, ops)) + f" {names[-1]}"
+    lines.append(f"So {expression} = {' = '.join(chain)}.")
+    result = chain[-1] == "True"
     lines.append(format_answer_sentence(str(result)))
     return "\n".join(lines), result
 
 
-def random_item(rng: random.Random) -> Item:
-    parts = (_operand(rng), _operand(rng))
-    op = rng.choice(["and", "or"])
+def random_item(rng: random.Random, hard: bool = False) -> Item:
+    """``hard``: three operands joined by two operators (two otherwise)."""
+    if hard:
+        parts = (_operand(rng), _operand(rng), _operand(rng))
+        op = (rng.choice(["and", "or"]), rng.choice(["and", "or"]))
+    else:
+        parts = (_operand(rng), _operand(rng))
+        op = rng.choice(["and", "or"])
+    question = " ".join(f"{part[0]} {o}" for part, o in zip(parts, _ops(op))) + f" {parts[-1][0]} is"
     chosen, answer = write_cot(parts, op)
-    return Item(f"{parts[0][0]} {op} {parts[1][0]} is", str(answer), chosen, data=(parts, op))
+    return Item(question, str(answer), chosen, data=(parts, op))
 
 
 def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
     parts, op = item.data
     if error_type == "logic":
-        return first_wrong([write_cot(parts, op, applied_op=_OTHER[op])], item.answer)
-    names = ["A", "B"]
+        positions = list(range(len(_ops(op))))
+        rng.shuffle(positions)  # draws nothing for a single operator
+        return first_wrong((write_cot(parts, op, wrong_at=k) for k in positions), item.answer)
+    names = list(_NAMES[: len(parts)])
     rng.shuffle(names)
     return first_wrong((write_cot(parts, op, flipped=name) for name in names), item.answer)
 
@@ -68,5 +106,6 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
     return build_pairs(sys.modules[__name__], n, seed, error_types)
 
 
-def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
-    return build_questions(sys.modules[__name__], n, seed, exclude)
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
+                       hard: bool = False) -> list[dict]:
+    return build_questions(sys.modules[__name__], n, seed, exclude, hard)

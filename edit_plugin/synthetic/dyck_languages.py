@@ -23,11 +23,12 @@ PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _WRONG = {"(": "]", "[": ")", "{": ">", "<": "}"}
 
 
-def _sequence(rng: random.Random) -> list[str]:
-    """A prefix with some closed groups that leaves 1-4 brackets open."""
+def _sequence(rng: random.Random, hard: bool = False) -> list[str]:
+    """A prefix with some closed groups that leaves 1-4 brackets open
+    (``hard``: a longer prefix that leaves 4-7 open)."""
     tokens, stack = [], []
-    target_open = rng.randint(1, 4)
-    for _ in range(rng.randint(4, 10)):
+    target_open = rng.randint(4, 7) if hard else rng.randint(1, 4)
+    for _ in range(rng.randint(20, 30) if hard else rng.randint(4, 10)):
         if stack and rng.random() < 0.4:
             tokens.append(PAIRS[stack.pop()])
         else:
@@ -73,8 +74,8 @@ def write_cot(tokens: list[str], bottom_first: bool = False, wrong_for: str | No
     return "\n".join(lines), answer
 
 
-def random_item(rng: random.Random) -> Item:
-    return _item(_sequence(rng))
+def random_item(rng: random.Random, hard: bool = False) -> Item:
+    return _item(_sequence(rng, hard))
 
 
 def item_from_question(text: str) -> Item | None:
@@ -109,5 +110,6 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
     return build_pairs(sys.modules[__name__], n, seed, error_types)
 
 
-def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
-    return build_questions(sys.modules[__name__], n, seed, exclude)
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
+                       hard: bool = False) -> list[dict]:
+    return build_questions(sys.modules[__name__], n, seed, exclude, hard)

@@ -27,7 +27,9 @@ CATEGORIES = {
 }
 _IRREGULAR = {"raspberry": "raspberries", "potato": "potatoes", "radish": "radishes", "mouse": "mice",
               "peach": "peaches"}
-_NUMBER_WORDS = {1: "a", 2: "two", 3: "three", 4: "four"}
+_NUMBER_WORDS = {1: "a", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+# (low, high) ranges of: objects of the category, the quantity of each, distractors, the quantity of each.
+_SIZES = {False: ((2, 4), (1, 4), (1, 3), (1, 3)), True: ((5, 8), (1, 6), (3, 6), (1, 6))}
 
 
 def _phrase(noun: str, count: int) -> str:
@@ -45,11 +47,13 @@ def write_cot(category: str, counted: list[tuple[str, int]], wrong_sum: int | No
     return "\n".join(lines), total
 
 
-def random_item(rng: random.Random) -> Item:
+def random_item(rng: random.Random, hard: bool = False) -> Item:
+    """``hard``: more objects, more distractors and larger quantities (a longer list to add)."""
+    n_objects, quantity, n_distractors, extra_quantity = _SIZES[hard]
     category = rng.choice(sorted(CATEGORIES))
     others = [n for c in sorted(CATEGORIES) if c != category for n in CATEGORIES[c]]
-    objects = [(noun, rng.randint(1, 4)) for noun in rng.sample(CATEGORIES[category], rng.randint(2, 4))]
-    distractors = [(noun, rng.randint(1, 3)) for noun in rng.sample(others, rng.randint(1, 3))]
+    objects = [(noun, rng.randint(*quantity)) for noun in rng.sample(CATEGORIES[category], rng.randint(*n_objects))]
+    distractors = [(noun, rng.randint(*extra_quantity)) for noun in rng.sample(others, rng.randint(*n_distractors))]
     listed = objects + distractors
     rng.shuffle(listed)
     phrases = [_phrase(noun, count) for noun, count in listed]
@@ -75,5 +79,6 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
     return build_pairs(sys.modules[__name__], n, seed, error_types)
 
 
-def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
-    return build_questions(sys.modules[__name__], n, seed, exclude)
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
+                       hard: bool = False) -> list[dict]:
+    return build_questions(sys.modules[__name__], n, seed, exclude, hard)

@@ -18,9 +18,8 @@ from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first
 TASK = "tracking_shuffled_objects"
 DESCRIPTION = "A task requiring determining the final positions of a set of objects given their initial positions and a description of a sequence of swaps."
 ERROR_TYPES = ("calculation", "logic")
-PLAYERS = ("Alice", "Bob", "Claire", "Dave", "Eve")
+PLAYERS = ("Alice", "Bob", "Claire", "Dave", "Eve", "Fred", "Gertrude")
 COLOURS = ("red", "blue", "green", "yellow", "purple", "white", "black", "pink")
-ORDINALS = ("First", "Then", "Then", "Then", "Finally")
 
 
 def _state_text(state: dict) -> str:
@@ -48,18 +47,22 @@ def write_cot(players, start, swaps, asked, labels, balls, broken_step=None, reo
     return "\n".join(lines), f"({label})"
 
 
-def random_item(rng: random.Random) -> Item:
-    players = list(PLAYERS[: rng.choice([3, 4, 5])])
+def _ordinal(i: int, n: int) -> str:
+    return "First" if i == 0 else "Finally" if i == n - 1 else "Then"
+
+
+def random_item(rng: random.Random, hard: bool = False) -> Item:
+    """``hard``: 6 or 7 players and two more swaps than players (3-5 players, as many swaps, otherwise)."""
+    players = list(PLAYERS[: rng.choice([6, 7]) if hard else rng.choice([3, 4, 5])])
     balls = rng.sample(COLOURS, len(players))
     start = dict(zip(players, balls))
-    swaps = [tuple(rng.sample(players, 2)) for _ in range(len(players))]
+    swaps = [tuple(rng.sample(players, 2)) for _ in range(len(players) + (2 if hard else 0))]
     asked = rng.choice(players)
     labels = [chr(65 + i) for i in range(len(balls))]
     names = ", ".join(players[:-1]) + f", and {players[-1]}"
     held = [f"{p} has a {b} ball" for p, b in start.items()]
     holding = ", ".join(held[:-1]) + f", and {held[-1]}"
-    steps = " ".join(f"{ORDINALS[i] if i < len(swaps) - 1 else 'Finally'}, {x} and {y} swap balls."
-                     for i, (x, y) in enumerate(swaps))
+    steps = " ".join(f"{_ordinal(i, len(swaps))}, {x} and {y} swap balls." for i, (x, y) in enumerate(swaps))
     options = "\n".join(f"({label}) {ball} ball" for label, ball in zip(labels, balls))
     question = (f"{names} are playing a game. At the start of the game, they are each holding a ball: "
                 f"{holding}. As the game progresses, pairs of players trade balls. {steps} "
@@ -83,5 +86,6 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
     return build_pairs(sys.modules[__name__], n, seed, error_types)
 
 
-def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
-    return build_questions(sys.modules[__name__], n, seed, exclude)
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
+                       hard: bool = False) -> list[dict]:
+    return build_questions(sys.modules[__name__], n, seed, exclude, hard)

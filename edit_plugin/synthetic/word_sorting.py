@@ -44,11 +44,12 @@ def _true_positions(words):
     return {w: ord(w[0]) - ord("a") + 1 for w in words}
 
 
-def random_item(rng: random.Random) -> Item:
+def random_item(rng: random.Random, hard: bool = False) -> Item:
+    """``hard``: 9-14 words instead of 3-6 (still distinct first letters)."""
     by_letter: dict[str, list[str]] = {}
     for word in WORDS:
         by_letter.setdefault(word[0], []).append(word)
-    letters = rng.sample(sorted(by_letter), rng.randint(3, 6))
+    letters = rng.sample(sorted(by_letter), rng.randint(9, 14) if hard else rng.randint(3, 6))
     return _item([rng.choice(by_letter[letter]) for letter in letters])
 
 
@@ -85,5 +86,6 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
     return build_pairs(sys.modules[__name__], n, seed, error_types)
 
 
-def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None) -> list[dict]:
-    return build_questions(sys.modules[__name__], n, seed, exclude)
+def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
+                       hard: bool = False) -> list[dict]:
+    return build_questions(sys.modules[__name__], n, seed, exclude, hard)

@@ -50,14 +50,17 @@ def filter_pairs(records: list[dict], pair_filter: PairFilter | None) -> tuple[l
 
 
 def sft_records(questions: list[TeacherQuestion], result: PipelineResult) -> list[dict]:
-    """D+ and D-+: every correct CoT, for the SFT stage (filters do not apply:
-    a correct CoT stays a good SFT target even if its pair is dropped)."""
+    """D+ (``source: teacher``) and D-+ (``source: rectified``): every correct
+    CoT, for the SFT stage (filters do not apply: a correct CoT stays a good
+    SFT target even if its pair is dropped)."""
     out = []
     for q in questions:
-        cot = result.correct.get(q.id) or result.rectified.get(q.id)
+        cot, source = result.correct.get(q.id), "teacher"
+        if not cot:
+            cot, source = result.rectified.get(q.id), "rectified"
         if cot:
             out.append({"id": q.id, "task": q.task, "prompt": build_prompt(q.question, q.description),
-                        "chosen": cot, "answer": q.gold})
+                        "chosen": cot, "answer": q.gold, "source": source})
     return out
 
 

@@ -1,0 +1,1 @@
+"""Experiments: conditions × seeds trained and scored, and their report."""

@@ -1,0 +1,181 @@
+"""The training and evaluation files of an experiment, written once into
+``<work>/data`` (re-used when the plan's data section is unchanged).
+
+Stage-1 sets: ``sft_teacher.jsonl`` (D+), ``sft_all.jsonl`` (D+ ∪ D-+),
+``sft_repeat.jsonl`` (repeat-sampled D+, rows matched to EDIT's). Stage-2
+pairs: ``pairs_<selection>.jsonl``, a seeded sample of at most
+``stage2_pairs`` dual pairs shared by every condition, then narrowed per
+condition (all, corrupted, rectified, error:<type>). Held-out questions per
+benchmark and held-out pairs for the teacher-forced metrics are disjoint
+from every training prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from edit_plugin.experiment.conditions import ALL_CORRECT, REPEAT, TEACHER, select_pairs
+from edit_plugin.experiment.plan import Plan, PlanError
+from edit_plugin.records import iter_records, write_json, write_records
+
+HELDOUT_SEED_OFFSET = 1000
+PAIRS_SEED_OFFSET = 2000
+
+
+@dataclass
+class ExperimentData:
+    folder: Path
+
+    def stage1(self, kind: str) -> Path:
+        return self.folder / f"sft_{kind}.jsonl"
+
+    def pairs(self, selection: str) -> Path:
+        return self.folder / f"pairs_{selection.replace(':', '-')}.jsonl"
+
+    def questions(self, benchmark: str) -> Path:
+        return self.folder / f"questions_{benchmark}.jsonl"
+
+    @property
+    def heldout_pairs(self) -> Path:
+        return self.folder / "heldout_pairs.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        return self.folder / "summary.json"
+
+
+def _spec_hash(plan: Plan) -> str:
+    spec = {"synthetic": asdict(plan.synthetic) if plan.synthetic else None,
+            "dir": str(plan.data_dir) if plan.data_dir else None, "stage2_pairs": plan.stage2_pairs,
+            "benchmarks": [asdict(b) for b in plan.benchmarks if b.kind != "lm_eval"],
+            "teacher_forced": plan.teacher_forced}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def count_rows(path: Path) -> int | None:
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> ExperimentData:
+    """Write (or re-use) every data file the plan needs. ``allow_missing``
+    (a dry run): a teacher folder that does not exist yet leaves the files
+    unwritten (their rows unknown) instead of failing."""
+    data = ExperimentData(folder)
+    if allow_missing and plan.data_dir is not None and not (plan.data_dir / "sft.jsonl").is_file():
+        return data
+    digest = _spec_hash(plan)
+    if data.summary.is_file() and json.loads(data.summary.read_text()).get("spec") == digest:
+        return data
+    if plan.synthetic is not None:
+        dual, sft, summary = _synthetic_teacher(plan)
+    else:
+        dual, sft, summary = _teacher_files(plan.data_dir)
+    write_records(data.stage1(TEACHER), [r for r in sft if r.get("source", "teacher") == "teacher"])
+    write_records(data.stage1(ALL_CORRECT), sft)
+    stage2 = _sample(dual, plan.stage2_pairs, seed=plan.synthetic.seed if plan.synthetic else 0)
+    selections = {plan.condition(name).pairs for name in plan.conditions if plan.condition(name).stage2}
+    for selection in sorted(selections | {"all"}):
+        chosen = select_pairs(stage2, selection)
+        if not chosen:
+            raise PlanError(f"no stage-2 pairs for selection {selection!r} (of {len(stage2)} pairs)")
+        write_records(data.pairs(selection), chosen)
+    if any(plan.condition(name).stage1 == REPEAT for name in plan.conditions):
+        _write_repeat(plan, data, n_rows=len(sft) + len(stage2))
+    train_prompts = {r["prompt"] for r in dual} | {r["prompt"] for r in sft}
+    for bench in plan.benchmarks:
+        if bench.heldout is not None:
+            write_records(data.questions(bench.name), _heldout_questions(plan, bench, train_prompts))
+        elif bench.questions is not None:
+            rows = list(iter_records(bench.questions, fields=("prompt", "answer")))
+            write_records(data.questions(bench.name), rows)
+    if plan.teacher_forced is not None:
+        write_records(data.heldout_pairs, _heldout_pairs(plan, train_prompts))
+    write_json(data.summary, {"spec": digest, "teacher": summary, "sft_rows": len(sft),
+                              "teacher_rows": count_rows(data.stage1(TEACHER)), "dual_pairs": len(dual),
+                              "stage2_pairs": len(stage2)})
+    return data
+
+
+def _synthetic_teacher(plan: Plan) -> tuple[list[dict], list[dict], dict]:
+    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+
+    spec = plan.synthetic
+    dual, sft, summaries = [], [], {}
+    for task in spec.tasks:
+        d, s, summary = synthetic_teacher_run(task, spec.questions_per_task, seed=spec.seed,
+                                              mistake_rate=spec.mistake_rate)
+        dual += d
+        sft += s
+        summaries[task] = summary
+    return dual, sft, summaries
+
+
+def _teacher_files(folder: Path) -> tuple[list[dict], list[dict], dict]:
+    """The files of `edit-cot generate --out FOLDER`."""
+    for name in ("sft.jsonl", "dual_cot.jsonl"):
+        if not (folder / name).is_file():
+            raise PlanError(f"data.dir: {folder} has no {name} (run `edit-cot generate --out {folder}` first)")
+    sft = list(iter_records(folder / "sft.jsonl", fields=("prompt", "chosen")))
+    dual = list(iter_records(folder / "dual_cot.jsonl"))
+    summary_path = folder / "summary.json"
+    return dual, sft, json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+
+
+def _sample(records: list[dict], n: int | None, seed: int) -> list[dict]:
+    """At most ``n`` records, a seeded sample kept in file order."""
+    if n is None or n >= len(records):
+        return list(records)
+    keep = set(random.Random(seed).sample(range(len(records)), n))
+    return [r for i, r in enumerate(records) if i in keep]
+
+
+def _write_repeat(plan: Plan, data: ExperimentData, n_rows: int) -> None:
+    if plan.data_dir is None or not (plan.data_dir / "repeat.jsonl").is_file():
+        raise PlanError("std_cot_repeat needs repeat-sampled CoTs: `edit-cot generate --samples K` writes "
+                        "repeat.jsonl into data.dir (the programmatic teacher is deterministic)")
+    from edit_plugin.teacher.repeat import match_rows
+
+    rows = list(iter_records(plan.data_dir / "repeat.jsonl", fields=("prompt", "chosen")))
+    write_records(data.stage1(REPEAT), match_rows(rows, n_rows, seed=0))
+
+
+def _heldout_questions(plan: Plan, bench, exclude: set[str]) -> list[dict]:
+    from edit_plugin.synthetic import TASK_FAMILIES
+
+    out = []
+    for i, task in enumerate(plan.synthetic.tasks):
+        family = TASK_FAMILIES[task]
+        seed = plan.synthetic.seed + HELDOUT_SEED_OFFSET + 10 * i + (5 if bench.hard else 0)
+        kwargs = {"hard": True} if bench.hard else {}
+        out += family.generate_questions(bench.heldout, seed=seed, exclude=exclude, **kwargs)
+    return out
+
+
+def _heldout_pairs(plan: Plan, exclude: set[str]) -> list[dict]:
+    if isinstance(plan.teacher_forced, str):
+        rows = list(iter_records(plan.teacher_forced))
+        overlap = sum(r["prompt"] in exclude for r in rows)
+        if overlap:
+            raise PlanError(f"evaluation.teacher_forced: {overlap} pairs of {plan.teacher_forced} are "
+                            "training prompts; held-out pairs must be unseen")
+        return rows
+    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+
+    out = []
+    for task in plan.synthetic.tasks:
+        # Draw extra, then drop training prompts: the rest are unseen pairs.
+        dual, _, _ = synthetic_teacher_run(task, 3 * plan.teacher_forced,
+                                           seed=plan.synthetic.seed + PAIRS_SEED_OFFSET,
+                                           mistake_rate=plan.synthetic.mistake_rate)
+        unseen = [r for r in dual if r["prompt"] not in exclude]
+        if len(unseen) < plan.teacher_forced:
+            raise PlanError(f"only {len(unseen)} held-out {task} pairs could be drawn")
+        out += unseen[: plan.teacher_forced]
+    return out

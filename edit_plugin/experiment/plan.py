@@ -1,0 +1,173 @@
+"""An experiment plan (YAML): the student's recipes, the data, the
+conditions and seeds, the overrides and the evaluation. `load_plan` checks
+it whole, so a typo fails before hours of training, not after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from edit_plugin.experiment.conditions import Condition, condition
+
+OVERRIDE_GROUPS = ("all", "stage1", "stage2", "sft2", "dpo", "krsl")
+
+
+class PlanError(ValueError):
+    """The plan is malformed; the message names the key."""
+
+
+@dataclass
+class SyntheticData:
+    tasks: list[str]
+    questions_per_task: int
+    mistake_rate: float = 0.25
+    seed: int = 0
+
+
+@dataclass
+class Benchmark:
+    name: str
+    heldout: int | None = None          # synthetic held-out questions per task
+    hard: bool = False                  # ... of the harder variant (longer inputs)
+    questions: str | None = None        # or a JSONL file of prompt / answer (/ id, task)
+    lm_eval: list[str] | None = None    # or lm-eval tasks / groups (edit-cot eval)
+    limit: int | None = None            # lm-eval documents per task
+
+    @property
+    def kind(self) -> str:
+        return "lm_eval" if self.lm_eval else "questions"
+
+
+@dataclass
+class Plan:
+    name: str
+    recipes: Path
+    base_model: str | None
+    conditions: dict[str, list[int]]           # condition name -> seeds
+    custom_conditions: dict[str, dict]
+    synthetic: SyntheticData | None
+    data_dir: Path | None
+    stage2_pairs: int | None
+    overrides: dict[str, dict]
+    benchmarks: list[Benchmark]
+    max_new_tokens: int = 256
+    batch_size: int = 8
+    teacher_forced: int | str | None = None    # held-out pairs per task, or a dual-CoT file
+    teacher: dict | None = None                 # {model:, backend:, model_args:} scored on lm-eval benchmarks
+    source: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    def condition(self, name: str) -> Condition:
+        return condition(name, self.custom_conditions)
+
+
+def _require(mapping: dict, key: str, where: str):
+    if key not in mapping or mapping[key] is None:
+        raise PlanError(f"{where}: `{key}` is required")
+    return mapping[key]
+
+
+def _only(mapping: dict, allowed: set[str], where: str) -> None:
+    unknown = set(mapping) - allowed
+    if unknown:
+        raise PlanError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
+def _seeds(value, where: str) -> list[int]:
+    if not isinstance(value, list) or not value or not all(isinstance(s, int) for s in value):
+        raise PlanError(f"{where}: seeds must be a non-empty list of integers, got {value!r}")
+    if len(set(value)) != len(value):
+        raise PlanError(f"{where}: repeated seeds {value!r}")
+    return list(value)
+
+
+def parse_plan(raw: dict, source: Path | None = None) -> Plan:
+    if not isinstance(raw, dict):
+        raise PlanError("a plan is a YAML mapping")
+    _only(raw, {"name", "student", "data", "conditions", "seeds", "custom_conditions", "overrides",
+                "evaluation", "notes"}, "plan")
+    student = _require(raw, "student", "plan")
+    _only(student, {"recipes", "base_model"}, "student")
+    data = _require(raw, "data", "plan")
+    _only(data, {"synthetic", "dir", "stage2_pairs"}, "data")
+    if ("synthetic" in data) == ("dir" in data):
+        raise PlanError("data: give exactly one of `synthetic` (the programmatic teacher) or `dir` "
+                        "(the output folder of `edit-cot generate`)")
+    synthetic = None
+    if "synthetic" in data:
+        spec = data["synthetic"]
+        _only(spec, {"tasks", "questions_per_task", "mistake_rate", "seed"}, "data.synthetic")
+        from edit_plugin.synthetic import TASK_FAMILIES
+
+        tasks = _require(spec, "tasks", "data.synthetic")
+        unknown = [t for t in tasks if t not in TASK_FAMILIES]
+        if unknown:
+            raise PlanError(f"data.synthetic.tasks: unknown {unknown}; known: {sorted(TASK_FAMILIES)}")
+        synthetic = SyntheticData(list(tasks), int(_require(spec, "questions_per_task", "data.synthetic")),
+                                  float(spec.get("mistake_rate", 0.25)), int(spec.get("seed", 0)))
+    default_seeds = _seeds(raw.get("seeds", [0]), "seeds")
+    custom = raw.get("custom_conditions") or {}
+    conditions: dict[str, list[int]] = {}
+    for entry in _require(raw, "conditions", "plan"):
+        if isinstance(entry, str):
+            name, seeds = entry, default_seeds
+        elif isinstance(entry, dict) and len(entry) == 1:
+            name, seeds = next(iter(entry.items()))
+            seeds = _seeds(seeds, f"conditions.{name}")
+        else:
+            raise PlanError(f"conditions: each entry is a name or {{name: [seeds]}}, got {entry!r}")
+        if name in conditions:
+            raise PlanError(f"conditions: {name!r} is listed twice")
+        try:
+            condition(name, custom)
+        except ValueError as err:
+            raise PlanError(f"conditions: {err}") from None
+        conditions[name] = seeds
+    overrides = raw.get("overrides") or {}
+    _only(overrides, set(OVERRIDE_GROUPS), "overrides")
+    evaluation = _require(raw, "evaluation", "plan")
+    _only(evaluation, {"benchmarks", "max_new_tokens", "batch_size", "teacher_forced", "teacher"}, "evaluation")
+    benchmarks = []
+    for i, spec in enumerate(_require(evaluation, "benchmarks", "evaluation")):
+        where = f"evaluation.benchmarks[{i}]"
+        _only(spec, {"name", "heldout", "hard", "questions", "lm_eval", "limit"}, where)
+        bench = Benchmark(name=_require(spec, "name", where), heldout=spec.get("heldout"),
+                          hard=bool(spec.get("hard", False)), questions=spec.get("questions"),
+                          lm_eval=spec.get("lm_eval"), limit=spec.get("limit"))
+        if sum(x is not None for x in (bench.heldout, bench.questions, bench.lm_eval)) != 1:
+            raise PlanError(f"{where}: give exactly one of heldout, questions, lm_eval")
+        if bench.heldout is not None and synthetic is None:
+            raise PlanError(f"{where}: `heldout` needs synthetic data; use `questions: FILE` instead")
+        benchmarks.append(bench)
+    names = [b.name for b in benchmarks]
+    if len(set(names)) != len(names):
+        raise PlanError(f"evaluation.benchmarks: repeated names {names}")
+    teacher_forced = evaluation.get("teacher_forced")
+    if isinstance(teacher_forced, int) and synthetic is None:
+        raise PlanError("evaluation.teacher_forced: a number of pairs needs synthetic data; give a dual-CoT file")
+    return Plan(
+        name=str(raw.get("name") or (source.stem if source else "experiment")),
+        recipes=Path(_require(student, "recipes", "student")),
+        base_model=student.get("base_model"),
+        conditions=conditions, custom_conditions=custom, synthetic=synthetic,
+        data_dir=Path(data["dir"]) if "dir" in data else None,
+        stage2_pairs=data.get("stage2_pairs"), overrides={k: dict(v or {}) for k, v in overrides.items()},
+        benchmarks=benchmarks, max_new_tokens=int(evaluation.get("max_new_tokens", 256)),
+        batch_size=int(evaluation.get("batch_size", 8)), teacher_forced=teacher_forced,
+        teacher=evaluation.get("teacher"), source=source,
+    )
+
+
+def load_plan(path: str | Path) -> Plan:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise PlanError(f"{path}: not valid YAML ({err})") from None
+    plan = parse_plan(raw, path)
+    for stage in ("sft", "krsl"):
+        if not (plan.recipes / f"{stage}.yml").is_file():
+            raise PlanError(f"student.recipes: {plan.recipes} has no {stage}.yml")
+    return plan

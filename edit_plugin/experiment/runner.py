@@ -1,0 +1,285 @@
+"""`edit-cot experiment PLAN.yml`: run a plan's stages in order, resumably.
+
+A finished stage leaves a marker (``stages/<id>.json``, written last and
+atomically, with a hash of its config); an evaluation leaves its outcome file.
+Started again with the same command, a killed run skips what is finished and
+redoes only the stage it was in. A finished stage whose config has since
+changed is an error, not a silent mix of two plans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from edit_plugin.axolotl_runner import run_axolotl
+from edit_plugin.experiment import evaluate
+from edit_plugin.experiment.data import ExperimentData, count_rows, prepare_data
+from edit_plugin.experiment.plan import Plan
+from edit_plugin.experiment.results import write_results
+from edit_plugin.experiment.stages import EVAL, TEACHER, TEACHER_FORCED, TRAIN, Stage, build_stages
+from edit_plugin.records import iter_records, write_json, write_records
+
+# Seconds per training step / per scored question before anything is measured
+# (2-core CPU, SmolLM2-135M, LoRA): only for the first time estimates.
+DEFAULT_STEP_SECONDS = {"sft": 10.0, "krsl": 20.0, "dpo": 20.0}
+DEFAULT_ITEM_SECONDS = {"questions": 1.0, "lm_eval": 1.2, TEACHER_FORCED: 0.1}
+STAGE_OVERHEAD_SECONDS = 60.0
+
+
+class ExperimentError(RuntimeError):
+    pass
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def resolve_base_model(plan: Plan) -> str:
+    if plan.base_model == "embedded":
+        from edit_plugin.student import fetch_student
+
+        return str(fetch_student())
+    if plan.base_model:
+        return plan.base_model
+    return yaml.safe_load((plan.recipes / "sft.yml").read_text())["base_model"]
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class Clock:
+    """Elapsed time and an estimate of what is left, from unit costs that are
+    replaced by measured ones as stages finish."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+        self.step_seconds = dict(DEFAULT_STEP_SECONDS)
+        self.item_seconds = dict(DEFAULT_ITEM_SECONDS)
+
+    def estimate(self, stage: Stage, items: int | None) -> float:
+        if stage.kind == TRAIN:
+            loss = "sft" if stage.loss == "sft" and stage.id.startswith("s1-") else stage.loss
+            return STAGE_OVERHEAD_SECONDS + (stage.steps or 0) * self.step_seconds.get(loss, 20.0)
+        return 20.0 + (items or 0) * self.item_seconds.get(stage.benchmark_kind, 1.0)
+
+    def learn(self, stage: Stage, seconds: float, items: int | None) -> None:
+        work = max(seconds - STAGE_OVERHEAD_SECONDS, 1.0) if stage.kind == TRAIN else max(seconds - 20.0, 1.0)
+        if stage.kind == TRAIN and stage.steps:
+            self.step_seconds[stage.loss] = work / stage.steps
+        elif stage.kind == EVAL and items:
+            self.item_seconds[stage.benchmark_kind] = work / items
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+class ExperimentRunner:
+    def __init__(self, plan: Plan, out: Path, results_dir: Path | None = None, keep_models: bool = False,
+                 stream=None):
+        self.plan = plan
+        self.out = Path(out).resolve()
+        self.results_dir = Path(results_dir).resolve() if results_dir else self.out / "results"
+        self.keep_models = keep_models
+        self.stream = stream or sys.stdout
+        self.clock = Clock()
+
+    # --- paths ----------------------------------------------------------------
+    def marker(self, stage_id: str) -> Path:
+        return self.out / "stages" / f"{stage_id}.json"
+
+    def outcome_file(self, model: str, benchmark: str) -> Path:
+        return self.out / "eval" / model / f"{benchmark}.jsonl"
+
+    def merged(self, model: str) -> Path:
+        return self.out / "models" / model / "merged"
+
+    def config_path(self, stage_id: str) -> Path:
+        return self.out / "configs" / f"{stage_id}.yml"
+
+    def say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    # --- planning -------------------------------------------------------------
+    def prepare(self, data_folder: Path | None = None, dry_run: bool = False) -> tuple[ExperimentData, list[Stage]]:
+        self._use_local_benchmark_data()
+        # A dry run names the embedded student without converting it.
+        self.base_model = ("<embedded SmolLM2-135M-Instruct>" if dry_run and self.plan.base_model == "embedded"
+                           else resolve_base_model(self.plan))
+        data = prepare_data(self.plan, data_folder or self.out / "data", allow_missing=dry_run)
+        stages = build_stages(self.plan, self.out, data, self.base_model)
+        for stage in stages:
+            if stage.kind == EVAL:
+                stage.benchmark_kind = self._benchmark_kind(stage.benchmark)
+        self.data = data
+        return data, stages
+
+    def _benchmark_kind(self, name: str) -> str:
+        if name == TEACHER_FORCED:
+            return TEACHER_FORCED
+        return next(b.kind for b in self.plan.benchmarks if b.name == name)
+
+    def _items(self, stage: Stage) -> int | None:
+        if stage.kind != EVAL:
+            return None
+        if stage.benchmark == TEACHER_FORCED:
+            return count_rows(self.data.heldout_pairs)
+        bench = next(b for b in self.plan.benchmarks if b.name == stage.benchmark)
+        if bench.kind == "lm_eval":
+            return (bench.limit or 250) * len(bench.lm_eval)
+        return count_rows(self.data.questions(bench.name))
+
+    @staticmethod
+    def _use_local_benchmark_data() -> None:
+        """Offline: read benchmark data from ../shared/data beside the checkout
+        when EDIT_DATA_DIR is unset (as the demo does)."""
+        from edit_plugin.evaluation.data import DATA_DIR_ENV
+
+        shared = Path(__file__).resolve().parents[3] / "shared" / "data"
+        if not os.environ.get(DATA_DIR_ENV) and shared.is_dir():
+            os.environ[DATA_DIR_ENV] = str(shared)
+
+    # --- dry run --------------------------------------------------------------
+    def dry_run(self) -> list[Stage]:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            # Data is built to count rows and steps, then thrown away.
+            try:
+                _, stages = self.prepare(Path(tmp) / "data", dry_run=True)
+            except FileNotFoundError as err:
+                raise ExperimentError(str(err)) from None
+            items = {s.id: self._items(s) for s in stages}
+        total = 0.0
+        for i, stage in enumerate(stages, 1):
+            estimate = self.clock.estimate(stage, items[stage.id])
+            total += estimate
+            status = "done" if self._finished(stage) else "to run"
+            if stage.kind == TRAIN:
+                steps = stage.steps if stage.steps is not None else "? (data not built)"
+                self.say(f"[{i}/{len(stages)}] {stage.id} ({status}): {stage.description}; "
+                         f"{stage.rows} rows, {steps} steps, ~{_hms(estimate)}")
+                self.say("    " + yaml.safe_dump(stage.config, sort_keys=False).rstrip().replace("\n", "\n    "))
+            else:
+                self.say(f"[{i}/{len(stages)}] {stage.id} ({status}): {stage.description}; "
+                         f"{items[stage.id]} items, ~{_hms(estimate)}")
+        self.say(f"{len(stages)} stages, about {_hms(total)} on this machine's defaults "
+                 f"({', '.join(f'{k} {v:.0f} s/step' for k, v in DEFAULT_STEP_SECONDS.items())})")
+        return stages
+
+    # --- running --------------------------------------------------------------
+    def _finished(self, stage: Stage) -> bool:
+        if stage.kind == TRAIN:
+            marker = self.marker(stage.id)
+            if not marker.is_file():
+                return False
+            done = json.loads(marker.read_text())
+            if done.get("config_hash") != config_hash(stage.config):
+                raise ExperimentError(
+                    f"stage {stage.id} finished with another config ({self.config_path(stage.id)}); the plan "
+                    f"changed since. Use a new --out, or delete {marker} to train it again.")
+            return True
+        return self.outcome_file(stage.model, stage.benchmark).is_file()
+
+    def run(self) -> Path:
+        self.out.mkdir(parents=True, exist_ok=True)
+        _, stages = self.prepare()
+        (self.out / "plan.yml").write_text(Path(self.plan.source).read_text() if self.plan.source else "")
+        todo = [s for s in stages if not self._finished(s)]
+        self.say(f"experiment {self.plan.name}: {len(stages)} stages, {len(stages) - len(todo)} already done; "
+                 f"work folder {self.out}")
+        for stage in todo:
+            index = stages.index(stage) + 1
+            remaining = sum(self.clock.estimate(s, self._items(s)) for s in todo[todo.index(stage):])
+            self.say(f"[{index}/{len(stages)}] {stage.id}: {stage.description} | elapsed "
+                     f"{_hms(self.clock.elapsed)} | est. remaining {_hms(remaining)}")
+            t0 = time.perf_counter()
+            if stage.kind == TRAIN:
+                self._train(stage)
+            else:
+                self._evaluate(stage)
+            seconds = time.perf_counter() - t0
+            self.clock.learn(stage, seconds, self._items(stage))
+            self.say(f"    done in {_hms(seconds)}")
+            if stage.kind == EVAL:
+                self._report()
+                self._free_models(stages)
+        self._report()
+        self.say(f"results.jsonl, outcomes.jsonl, table.md, accuracy.png -> {self.results_dir}")
+        return self.results_dir
+
+    def _train(self, stage: Stage) -> None:
+        config = self.config_path(stage.id)
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(yaml.safe_dump(stage.config, sort_keys=False))
+        # A stage killed half-way starts again from its beginning.
+        shutil.rmtree(Path(stage.config["output_dir"]), ignore_errors=True)
+        logs = self.out / "logs"
+        metrics = run_axolotl("train", config, logs / f"{stage.id}.log", desc=stage.id, expected_steps=stage.steps)
+        self._merge(stage.id)
+        write_json(self.marker(stage.id), {
+            "config_hash": config_hash(stage.config), "steps_logged": len(metrics), "rows": stage.rows,
+            "first": metrics[0] if metrics else None, "last": metrics[-1] if metrics else None})
+
+    def _merge(self, stage_id: str) -> None:
+        run_axolotl("merge-lora", self.config_path(stage_id), self.out / "logs" / f"{stage_id}-merge.log",
+                    desc="merge", show_progress=False)
+        if not (self.merged(stage_id) / "config.json").is_file():
+            raise ExperimentError(f"axolotl merge-lora wrote no model to {self.merged(stage_id)}")
+
+    def model_path(self, model: str) -> str:
+        if model == TEACHER:
+            return self.plan.teacher.get("model", "teacher")
+        if model == "base":
+            return self.base_model
+        if not (self.merged(model) / "config.json").is_file():
+            self._merge(model)  # freed after its evaluations; the adapter is kept
+        return str(self.merged(model))
+
+    def _evaluate(self, stage: Stage) -> None:
+        plan, path = self.plan, self.model_path(stage.model)
+        if stage.benchmark == TEACHER_FORCED:
+            pairs = list(iter_records(self.data.heldout_pairs))
+            seq_len = int(yaml.safe_load((plan.recipes / "krsl.yml").read_text()).get("sequence_len", 2048))
+            seq_len = int(plan.overrides.get("all", {}).get("sequence_len", seq_len))
+            rows = evaluate.score_pairs(path, pairs, plan.batch_size, seq_len)
+        else:
+            bench = next(b for b in plan.benchmarks if b.name == stage.benchmark)
+            if bench.kind == "lm_eval":
+                folder = self.out / "eval" / stage.model / f"{bench.name}-lm_eval"
+                extra = None
+                if stage.model == TEACHER:  # any lm-eval model: an API, vLLM, hf
+                    extra = ["--backend", plan.teacher.get("backend", "hf"),
+                             "--model-args", plan.teacher.get("model_args", "")]
+                rows = evaluate.score_lm_eval(path, bench.lm_eval, bench.limit, plan.max_new_tokens,
+                                              plan.batch_size, folder, folder / "eval.log", extra)
+            else:
+                questions = list(iter_records(self.data.questions(bench.name), fields=("prompt", "answer")))
+                rows = evaluate.score_questions(path, questions, plan.max_new_tokens, plan.batch_size,
+                                                desc=stage.id)
+        write_records(self.outcome_file(stage.model, stage.benchmark), rows)
+
+    def _free_models(self, stages: list[Stage]) -> None:
+        """Delete a stage-2 merged model once all its evaluations are done
+        (the LoRA adapter stays, so it can be merged again)."""
+        if self.keep_models:
+            return
+        for stage in stages:
+            if stage.kind != TRAIN or not stage.id.startswith("s2-") or not self.merged(stage.id).is_dir():
+                continue
+            evals = [s for s in stages if s.kind == EVAL and s.model == stage.id]
+            if all(self._finished(s) for s in evals):
+                shutil.rmtree(self.merged(stage.id))
+
+    def _report(self) -> None:
+        write_results(self.plan, self.out, self.results_dir, self.outcome_file)

@@ -1,0 +1,146 @@
+"""From a plan to an ordered list of stages, each with its Axolotl config
+derived from the student's recipes by overrides (no YAML is hand-copied).
+
+Stage ids: ``s1-<data>-seed<k>`` (shared by every condition with that stage 1
+and seed), ``s2-<condition>-seed<k>``, ``eval-<model>-<benchmark>``. Seed-major
+order: the first seed's conditions finish (and are reported) before the
+second seed starts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from edit_plugin.experiment.conditions import DPO, KRSL, SFT, Condition
+from edit_plugin.experiment.data import ExperimentData, count_rows
+from edit_plugin.experiment.plan import Plan
+
+TRAIN, EVAL = "train", "eval"
+TEACHER_FORCED = "heldout_pairs"  # the benchmark name of the teacher-forced metrics
+TEACHER = "teacher"  # the model id (and row name) of the teacher, scored on lm-eval benchmarks
+
+
+@dataclass
+class Stage:
+    id: str
+    kind: str                      # train | eval
+    description: str
+    config: dict | None = None     # train: the Axolotl config
+    loss: str | None = None        # train: sft | krsl | dpo
+    model: str | None = None       # eval: model id; train: the model it makes
+    benchmark: str | None = None   # eval
+    needs: list[str] = field(default_factory=list)
+    rows: int | None = None        # train: data rows (None: data not built yet)
+    benchmark_kind: str | None = None  # eval: questions | lm_eval | heldout_pairs
+
+    @property
+    def steps(self) -> int | None:
+        if self.kind != TRAIN or self.rows is None:
+            return None
+        cfg = self.config
+        per_step = int(cfg.get("micro_batch_size", 1)) * int(cfg.get("gradient_accumulation_steps", 1))
+        return math.ceil(self.rows / per_step) * int(cfg.get("num_epochs", 1))
+
+
+def model_of(plan: Plan, name: str, seed: int) -> str | None:
+    """The model id a condition's seed is scored on (shared where stages agree)."""
+    c = plan.condition(name)
+    if name == "base" or not c.trains:
+        return "base"
+    return f"s2-{name}-seed{seed}" if c.stage2 else f"s1-{c.stage1}-seed{seed}"
+
+
+def _recipe(plan: Plan, stage: str) -> dict:
+    return yaml.safe_load((plan.recipes / f"{stage}.yml").read_text())
+
+
+def _merged(work: Path, model_id: str) -> Path:
+    return work / "models" / model_id / "merged"
+
+
+def stage1_config(plan: Plan, work: Path, data: ExperimentData, kind: str, seed: int,
+                  base_model: str) -> dict:
+    cfg = _recipe(plan, "sft")
+    model_id = f"s1-{kind}-seed{seed}"
+    cfg.update({"base_model": base_model, "seed": seed, "edit_krsl": False,
+                "datasets": [{"path": str(data.stage1(kind)), "type": "edit_plugin.dual_cot.sft"}],
+                "dataset_prepared_path": str(work / "prepared" / model_id),
+                "output_dir": str(work / "models" / model_id)})
+    cfg.update(plan.overrides.get("all", {}))
+    cfg.update(plan.overrides.get("stage1", {}))
+    return cfg
+
+
+def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, seed: int) -> dict:
+    """Every stage-2 loss starts from the KRSL recipe (its learning rate,
+    epochs and batch), so the three losses see the same steps on the same pairs."""
+    cfg = _recipe(plan, "krsl")
+    model_id = f"s2-{c.name}-seed{seed}"
+    pairs = str(data.pairs(c.pairs))
+    cfg.update({"base_model": str(_merged(work, f"s1-{c.stage1}-seed{seed}")), "seed": seed,
+                "dataset_prepared_path": str(work / "prepared" / model_id),
+                "output_dir": str(work / "models" / model_id)})
+    cfg.update(plan.overrides.get("all", {}))
+    cfg.update(plan.overrides.get("stage2", {}))
+    if c.stage2 == KRSL:
+        cfg.update({"edit_krsl": True, "edit_alpha": c.alpha, "edit_beta": c.beta,
+                    "datasets": [{"path": pairs, "type": "edit_plugin.dual_cot"}]})
+        cfg.update(plan.overrides.get("krsl", {}))
+    elif c.stage2 == SFT:
+        for key in [k for k in cfg if k.startswith("edit_")]:
+            del cfg[key]
+        cfg.update({"edit_krsl": False, "datasets": [{"path": pairs, "type": "edit_plugin.dual_cot.sft"}]})
+        cfg.update(plan.overrides.get("sft2", {}))
+    elif c.stage2 == DPO:
+        from edit_plugin.dpo import dpo_config
+
+        cfg = dpo_config(cfg, pairs, beta=c.dpo_beta)
+        cfg.update(plan.overrides.get("dpo", {}))
+    return cfg
+
+
+def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str) -> list[Stage]:
+    stages: list[Stage] = []
+    seen: set[str] = set()
+
+    def add(stage: Stage) -> None:
+        if stage.id not in seen:
+            seen.add(stage.id)
+            stages.append(stage)
+
+    def add_evals(model_id: str, needs: list[str]) -> None:
+        for bench in plan.benchmarks:
+            add(Stage(f"eval-{model_id}-{bench.name}", EVAL, f"score {model_id} on {bench.name}",
+                      model=model_id, benchmark=bench.name, needs=needs))
+        if plan.teacher_forced is not None:
+            add(Stage(f"eval-{model_id}-{TEACHER_FORCED}", EVAL,
+                      f"teacher-forced metrics of {model_id} on held-out pairs",
+                      model=model_id, benchmark=TEACHER_FORCED, needs=needs))
+
+    trained = [(seed, name) for name, seeds in plan.conditions.items() if plan.condition(name).trains
+               for seed in seeds]
+    for seed, name in sorted(trained, key=lambda x: x[0]):
+        c = plan.condition(name)
+        s1 = f"s1-{c.stage1}-seed{seed}"
+        add(Stage(s1, TRAIN, f"stage 1: SFT on {c.stage1} (seed {seed})",
+                  config=stage1_config(plan, work, data, c.stage1, seed, base_model), loss=SFT, model=s1,
+                  rows=count_rows(data.stage1(c.stage1))))
+        model = s1
+        if c.stage2:
+            model = f"s2-{name}-seed{seed}"
+            add(Stage(model, TRAIN, f"stage 2 of {name}: {c.stage2.upper()} on {c.pairs} pairs (seed {seed})",
+                      config=stage2_config(plan, work, data, c, seed), loss=c.stage2, model=model,
+                      needs=[s1], rows=count_rows(data.pairs(c.pairs))))
+        add_evals(model, [model])
+    if any(not plan.condition(name).trains for name in plan.conditions):
+        add_evals("base", [])
+    if plan.teacher:
+        for bench in plan.benchmarks:
+            if bench.kind == "lm_eval":
+                add(Stage(f"eval-{TEACHER}-{bench.name}", EVAL, f"score the teacher on {bench.name}",
+                          model=TEACHER, benchmark=bench.name))
+    return stages

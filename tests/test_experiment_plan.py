@@ -1,0 +1,109 @@
+"""Experiment plans, conditions and the stages derived from them (no training)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from edit_plugin.experiment.conditions import CONDITIONS, condition, select_pairs
+from edit_plugin.experiment.data import ExperimentData
+from edit_plugin.experiment.plan import PlanError, load_plan, parse_plan
+from edit_plugin.experiment.stages import build_stages, model_of
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def minimal(**changes) -> dict:
+    raw = {"student": {"recipes": str(ROOT / "recipes" / "smollm2-135m")},
+           "data": {"synthetic": {"tasks": ["object_counting"], "questions_per_task": 8}},
+           "conditions": ["std_cot", "edit", {"dpo": [2]}], "seeds": [1, 2],
+           "evaluation": {"benchmarks": [{"name": "ind", "heldout": 4}]}}
+    raw.update(changes)
+    return raw
+
+
+def test_conditions_say_what_they_train_on():
+    assert CONDITIONS["std_cot"].stage1 == "teacher" and CONDITIONS["std_cot"].stage2 is None
+    assert CONDITIONS["edit"].stage1 == "all_correct" and CONDITIONS["edit"].stage2 == "krsl"
+    assert (CONDITIONS["edit"].alpha, CONDITIONS["edit"].beta) == (1.0, 0.025)
+    assert CONDITIONS["edit_correct_only"].beta == 0.0 and CONDITIONS["edit_incorrect_only"].alpha == 0.0
+    assert CONDITIONS["edit_wo_rwc"].stage1 == "teacher" and CONDITIONS["edit_wo_rwc"].pairs == "corrupted"
+    assert condition("edit_error_logic").pairs == "error:logic"
+    assert all(c.description for c in CONDITIONS.values())
+    custom = condition("edit_b01", {"edit_b01": {"like": "edit", "beta": 0.1}})
+    assert (custom.stage2, custom.beta, custom.alpha) == ("krsl", 0.1, 1.0)
+    with pytest.raises(ValueError, match="unknown condition 'edt'"):
+        condition("edt")
+    with pytest.raises(ValueError, match="not both 0"):
+        condition("x", {"x": {"like": "edit", "alpha": 0, "beta": 0}})
+
+
+def test_select_pairs():
+    rows = [{"source": "rectified", "error_type": "logic"}, {"source": "corrupted", "error_type": "knowledge"}]
+    assert select_pairs(rows, "all") == rows
+    assert select_pairs(rows, "corrupted") == rows[1:]
+    assert select_pairs(rows, "error:logic") == rows[:1]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"conditions": ["std_cot", "std_cot"]}, "listed twice"),
+    ({"conditions": ["sdt_cot"]}, "unknown condition"),
+    ({"seeds": [1, 1]}, "repeated seeds"),
+    ({"overrides": {"stage3": {}}}, "overrides: unknown keys"),
+    ({"data": {"synthetic": {"tasks": ["nope"], "questions_per_task": 2}}}, "unknown"),
+    ({"data": {"dir": "x", "synthetic": {"tasks": ["object_counting"], "questions_per_task": 2}}}, "exactly one"),
+    ({"evaluation": {"benchmarks": [{"name": "a", "heldout": 2, "lm_eval": ["edit_bbh"]}]}}, "exactly one of"),
+    ({"evaluation": {"benchmarks": [{"name": "a", "heldout": 2}, {"name": "a", "heldout": 3}]}}, "repeated names"),
+    ({"evalution": {}}, "unknown keys"),
+])
+def test_plan_errors_name_the_key(change, message):
+    with pytest.raises(PlanError, match=message):
+        parse_plan(minimal(**change))
+
+
+def test_stages_share_stage1_and_derive_configs(tmp_path):
+    plan = parse_plan(minimal(overrides={"all": {"sequence_len": 256}, "stage2": {"num_epochs": 3}}))
+    stages = build_stages(plan, tmp_path, ExperimentData(tmp_path / "data"), "BASE")
+    ids = [s.id for s in stages if s.kind == "train"]
+    # Seed-major; edit and dpo share the D+ ∪ D-+ stage 1 of seed 2.
+    assert ids == ["s1-teacher-seed1", "s1-all_correct-seed1", "s2-edit-seed1",
+                   "s1-teacher-seed2", "s1-all_correct-seed2", "s2-edit-seed2", "s2-dpo-seed2"]
+    by_id = {s.id: s for s in stages}
+    recipe = yaml.safe_load((ROOT / "recipes" / "smollm2-135m" / "krsl.yml").read_text())
+    s1, krsl, dpo = by_id["s1-teacher-seed1"].config, by_id["s2-edit-seed1"].config, by_id["s2-dpo-seed2"].config
+    assert s1["base_model"] == "BASE" and s1["seed"] == 1 and s1["sequence_len"] == 256
+    assert s1["datasets"] == [{"path": str(tmp_path / "data" / "sft_teacher.jsonl"), "type": "edit_plugin.dual_cot.sft"}]
+    assert krsl["base_model"] == str(tmp_path / "models" / "s1-all_correct-seed1" / "merged")
+    assert krsl["edit_krsl"] is True and (krsl["edit_alpha"], krsl["edit_beta"]) == (1.0, 0.025)
+    assert krsl["learning_rate"] == recipe["learning_rate"] and krsl["num_epochs"] == 3
+    assert dpo["rl"] == "dpo" and dpo["edit_krsl"] is False and dpo["num_epochs"] == 3
+    assert dpo["learning_rate"] == recipe["learning_rate"]
+    assert model_of(plan, "std_cot", 1) == "s1-teacher-seed1" and model_of(plan, "edit", 2) == "s2-edit-seed2"
+    evals = [s for s in stages if s.kind == "eval"]
+    assert {s.model for s in evals} == {"s1-teacher-seed1", "s2-edit-seed1", "s1-teacher-seed2",
+                                        "s2-edit-seed2", "s2-dpo-seed2"}
+
+
+def test_shipped_plans_load():
+    for name in ("paper.yml", "cpu.yml"):
+        plan = load_plan(ROOT / "experiments" / name)
+        assert {"std_cot", "edit", "dpo", "edit_wo_krsl"} <= set(plan.conditions)
+
+
+def test_paper_plan_dry_run_without_data(tmp_path):
+    """The paper's plan prints every stage with its config before any data exists."""
+    out = subprocess.run([sys.executable, "-m", "edit_plugin.cli", "experiment", str(ROOT / "experiments" / "paper.yml"),
+                          "--dry-run", "--out", str(tmp_path / "run")], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    for condition_name in ("std_cot_repeat", "std_cot_dual", "dpo", "edit", "edit_wo_rwc",
+                           "edit_correct_only", "edit_incorrect_only"):
+        assert f"s2-{condition_name}-seed42" in text or condition_name in ("std_cot_repeat",)
+    assert "s1-repeat-seed42" in text and "? (data not built)" in text
+    assert "base_model: meta-llama/Llama-2-7b-hf" in text and "rl: dpo" in text
+    assert "eval-s2-edit-seed42-BBH-test" in text
+    assert not (tmp_path / "run").exists()  # nothing was run or written

@@ -1,0 +1,104 @@
+"""`edit-cot experiment` end to end on a tiny random Llama: two conditions,
+one seed, killed after its first stage and started again."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory, chat_tokenizer):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-llama")
+    config = LlamaConfig(
+        vocab_size=len(chat_tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=True,
+        bos_token_id=chat_tokenizer.bos_token_id, eos_token_id=chat_tokenizer.eos_token_id,
+        pad_token_id=chat_tokenizer.pad_token_id)
+    LlamaForCausalLM(config).save_pretrained(path)
+    chat_tokenizer.save_pretrained(path)
+    return path
+
+
+def write_plan(tmp_path: Path, model: Path) -> Path:
+    plan = {
+        "name": "tiny",
+        "student": {"recipes": str(ROOT / "recipes" / "smollm2-135m"), "base_model": str(model)},
+        "data": {"synthetic": {"tasks": ["object_counting"], "questions_per_task": 8, "mistake_rate": 0.25}},
+        "conditions": ["std_cot", "edit"],
+        "seeds": [0],
+        "overrides": {"all": {"micro_batch_size": 4, "num_epochs": 1, "learning_rate": 1.0e-2,
+                              "warmup_ratio": 0.0, "sequence_len": 256}},
+        "evaluation": {"max_new_tokens": 8, "batch_size": 4, "teacher_forced": 3, "benchmarks": [
+            {"name": "ind", "heldout": 3},
+            {"name": "bbh", "lm_eval": ["edit_bbh_full_object_counting"], "limit": 2}]},
+    }
+    path = tmp_path / "tiny.yml"
+    path.write_text(yaml.safe_dump(plan))
+    return path
+
+
+def start(plan: Path, out: Path, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "EDIT_DATA_DIR": str(ROOT.parent / "shared" / "data")}
+    return subprocess.Popen([sys.executable, "-m", "edit_plugin.cli", "experiment", str(plan), "--out", str(out)],
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+def test_experiment_runs_killed_and_resumed(tmp_path, tiny_llama):
+    plan, out = write_plan(tmp_path, tiny_llama), tmp_path / "run"
+    first_marker = out / "stages" / "s1-teacher-seed0.json"
+
+    proc = start(plan, out, tmp_path / "first.log")
+    deadline = time.time() + 600
+    while not first_marker.exists():
+        assert proc.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
+        assert time.time() < deadline
+        time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole process group: axolotl too
+    proc.wait()
+    done_at = first_marker.stat().st_mtime
+
+    proc = start(plan, out, tmp_path / "second.log")
+    assert proc.wait(timeout=900) == 0, (tmp_path / "second.log").read_text()[-3000:]
+    log = (tmp_path / "second.log").read_text()
+    assert "1 already done" in log
+    assert "s1-teacher-seed0: stage 1" not in log  # not trained again
+    assert first_marker.stat().st_mtime == done_at
+
+    results = [json.loads(line) for line in (out / "results" / "results.jsonl").read_text().splitlines()]
+    cells = {(r["condition"], r["benchmark"]) for r in results}
+    assert cells == {(c, b) for c in ("std_cot", "edit") for b in ("ind", "bbh", "heldout_pairs")}
+    for row in results:
+        assert row["seed"] == 0 and row["n"] > 0
+        if row["benchmark"] == "heldout_pairs":
+            assert 0.0 <= row["pair_accuracy_all"] <= 1.0 and row["chosen_key_nll"] > 0
+        else:
+            assert 0.0 <= row["accuracy"] <= 1.0
+    assert {r["n"] for r in results if r["benchmark"] == "bbh"} == {2}
+    table = (out / "results" / "table.md").read_text()
+    assert "Δ edit − std_cot" in table or "edit − std_cot" in table
+    assert (out / "results" / "accuracy.png").stat().st_size > 0
+    # The stage-2 model was freed after scoring; its adapter stays.
+    assert not (out / "models" / "s2-edit-seed0" / "merged").exists()
+    assert (out / "models" / "s2-edit-seed0" / "adapter_config.json").exists()
+
+    # A third run finds everything done and trains nothing.
+    proc = start(plan, out, tmp_path / "third.log")
+    assert proc.wait(timeout=300) == 0
+    third = (tmp_path / "third.log").read_text()
+    assert "0 already done" not in third and "[1/" not in third
