@@ -90,6 +90,9 @@ def _generate(args) -> int:
 
     out = Path(args.out)
     if args.teacher == "synthetic":
+        if args.samples:
+            raise SystemExit("edit-cot generate: --samples needs a sampling teacher; the synthetic teacher is "
+                             "deterministic and would give the same CoT every time")
         return _generate_synthetic(args, out)
     from edit_plugin.evaluation.data import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
@@ -111,9 +114,11 @@ def _generate(args) -> int:
     stats = build_dual_cots(questions, teacher, out, known=known, attempts=args.attempts,
                             chunk_size=args.chunk_size, template_dir=args.templates,
                             ccp_examples=ccp_examples,
-                            pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra)
+                            pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra,
+                            samples=args.samples or 0, sample_temperature=args.sample_temperature,
+                            cep_samples=args.cep_samples)
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
-    print(f"dual_cot.jsonl, sft.jsonl, summary.json, journal.jsonl -> {out}")
+    print(f"dual_cot.jsonl, sft.jsonl, {'repeat.jsonl, ' if args.samples else ''}summary.json, journal.jsonl -> {out}")
     return 0
 
 
@@ -140,6 +145,27 @@ def _generate_synthetic(args, out: Path) -> int:
     print(f"{len(dual)} synthetic dual pairs ({summary['pairs']['rectified']} rectified, "
           f"{summary['pairs']['corrupted']} corrupted), {len(sft)} SFT rows -> {out}{skipped}")
     return 0
+
+
+def _match_rows(args) -> int:
+    from edit_plugin.records import write_records
+    from edit_plugin.teacher.repeat import match_rows, read_rows
+
+    try:
+        rows = args.rows if args.like is None else len(read_rows(args.like))
+        kept = match_rows(read_rows(args.data), rows, args.seed)
+    except (ValueError, OSError) as error:
+        raise SystemExit(f"edit-cot match-rows: {error}") from None
+    write_records(args.out, kept)
+    print(f"{len(kept)} rows ({len({r['id'] for r in kept})} questions) -> {args.out}")
+    return 0
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
 
 
 def _pair_filter(args):
@@ -270,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incorrect", type=Path, default=None,
                    help="existing wrong CoTs to rectify as D- (a BIG-Bench Mistake .jsonl file or folder)")
     p.add_argument("--attempts", type=_positive_int, default=3, help="AHP / CCP attempts per question")
+    p.add_argument("--cep-samples", type=_positive_int, default=10,
+                   help="CEP samples per question until one has a readable answer (greedy, then 0.2, 0.3, ...)")
     p.add_argument("--max-gen-toks", type=_positive_int, default=1024)
     p.add_argument("--chunk-size", type=_positive_int, default=8, help="requests sent (and journaled) together")
     p.add_argument("--templates", type=Path, default=None, help="folder with your cep.txt / ahp.txt / ccp.txt")
@@ -282,6 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="drop pairs whose character similarity (0-1) is below this")
     p.add_argument("--tokenizer", default=None, help="for --max-key-fraction; default: the embedded student's")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--samples", type=_positive_int, default=None,
+                   help="also K sampled CEP answers per question; the correct ones -> repeat.jsonl "
+                        "(the Std-CoT w/ repeat sampling baseline)")
+    p.add_argument("--sample-temperature", type=_positive_float, default=0.7, help="for --samples")
     p.add_argument("--task", default="multistep_arithmetic", choices=sorted(TASK_FAMILY_NAMES),
                    help="with --teacher synthetic")
     p.add_argument("--n", type=int, default=200, help="with --teacher synthetic: generated pairs")
@@ -290,6 +322,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
+
+    p = sub.add_parser("match-rows", help="cut a repeat.jsonl to N rows, every question once before any twice")
+    p.add_argument("data", type=Path, help="the rows to choose from (repeat.jsonl)")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--rows", type=int, help="how many rows to keep")
+    size.add_argument("--like", type=Path, help="keep as many rows as this file has (e.g. EDIT's sft.jsonl)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=_match_rows)
 
     p = sub.add_parser("experiment", help="run a plan: conditions x seeds, trained with axolotl and scored; "
                                           "resumable (run the same command again)")

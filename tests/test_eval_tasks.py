@@ -170,6 +170,58 @@ def test_scripted_model_gets_exactly_the_expected_accuracy(manager):
         assert results["results"][task][METRIC] == pytest.approx(right / n), task
 
 
+def hedge_or_repeat(doc: dict, position: int) -> tuple[str, bool]:
+    """Even positions hedge between the gold answer and another candidate
+    (wrong); odd ones name the gold answer twice (right, no hedge)."""
+    target, kind = doc["target"], doc["kind"]
+    if position % 2:
+        return f"Therefore, the answer is {target}. {target} is the answer.", True
+    if kind == "choice":
+        letter = target.strip("()")
+        other = next(label for label in doc["option_labels"] if label != letter)
+        hedge = f"({other}) or {target}" if position % 4 else f"{target} and ({other})"
+    elif kind == "number":
+        hedge = f"{target} or {int(target) + 1}"
+    else:
+        hedge = {"bool": "True or False", "yesno": "Yes or no", "validity": "valid or invalid"}[kind]
+    return f"Let's think step by step. Therefore, the answer is {hedge}.", False
+
+
+def test_a_hedged_answer_scores_as_wrong_through_lm_eval(manager):
+    from lm_eval import simple_evaluate
+
+    from edit_plugin.evaluation.lm_eval_glue import doc_to_text
+    from edit_plugin.evaluation.runner import METRIC
+
+    tasks = ["edit_bbh_date_understanding", "edit_bbh_multistep_arithmetic_two", "edit_bbh_boolean_expressions",
+             "edit_bbh_web_of_lies", "edit_bbh_formal_fallacies"]
+    answers, expected = {}, {}
+    for name, task in manager.load_task_or_group(tasks).items():
+        docs = list(task.eval_docs)[:6]
+        scripted = [hedge_or_repeat(doc, i) for i, doc in enumerate(docs)]
+        answers.update({doc_to_text(doc): text for doc, (text, _) in zip(docs, scripted)})
+        expected[task.config.task] = sum(ok for _, ok in scripted) / len(docs)
+    results = simple_evaluate(model=ScriptedLM(answers), tasks=tasks, task_manager=manager, limit=6,
+                              apply_chat_template=False)
+    for task, accuracy in expected.items():
+        assert accuracy == 0.5 and results["results"][task][METRIC] == pytest.approx(accuracy), task
+
+
+def test_every_way_of_naming_one_option_still_scores(manager):
+    """The hedge rule takes nothing from a single answer: each option of real
+    documents, named by label, label and text, or twice, is that option."""
+    from edit_plugin.evaluation.scoring import canonical
+
+    docs = data.arc_docs("arc_challenge")[:100] + data.agieval_docs("lsat-ar")[:30]
+    for task in ("date_understanding", "ruin_names", "hyperbaton", "salient_translation_error_detection", "geometric_shapes"):
+        docs += data.bbh_docs(task, "full")[:40]
+    for doc in docs:
+        labels, texts = doc["option_labels"], doc["option_texts"]
+        for label, text in zip(labels, texts):
+            for answer in (f"({label})", label, f"({label}) {text}", f"{label}) {text}", f"({label}). ({label}) is right"):
+                assert canonical(answer, "choice", labels, texts) == label, (doc["id"], answer)
+
+
 def test_group_is_micro_averaged_and_average_is_mean_of_five(manager, tmp_path):
     from edit_plugin.evaluation.runner import COLUMNS, METRIC, SUITES, summarize
 

@@ -99,3 +99,39 @@ def test_synthetic_families_that_only_generate_say_so(shared_data, tmp_path):
     with pytest.raises(SystemExit, match="families that read BBH questions: dyck_languages, word_sorting"):
         main(["generate", "--teacher", "synthetic", "--task", "object_counting", "--questions", "bbh",
               "--out", str(tmp_path)])
+
+
+def test_samples_need_a_sampling_teacher(capsys):
+    with pytest.raises(SystemExit, match="--samples needs a sampling teacher.*deterministic"):
+        main(["generate", "--teacher", "synthetic", "--samples", "4"])
+    with pytest.raises(SystemExit):
+        main(["generate", "--teacher", "hf", "--samples", "2", "--sample-temperature", "0"])
+    assert "must be above 0" in capsys.readouterr().err
+    args = _args("--samples", "3")
+    assert (args.samples, args.sample_temperature, args.cep_samples) == (3, 0.7, 10)
+    assert _args().samples is None and _args("--cep-samples", "2").cep_samples == 2
+
+
+def test_match_rows_on_the_command_line(tmp_path, capsys):
+    import json
+
+    repeat, like, out = tmp_path / "repeat.jsonl", tmp_path / "sft.jsonl", tmp_path / "matched.jsonl"
+    rows = [{"id": f"q{i % 3}", "task": "t", "prompt": f"q{i % 3}?", "chosen": f"cot {i}", "answer": "1",
+             "source": "teacher", "sample": i // 3} for i in range(7)]
+    repeat.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    like.write_text("".join(json.dumps({"prompt": "p", "chosen": "c"}) + "\n" for _ in range(4)))
+
+    def written():
+        return [json.loads(line) for line in out.read_text().splitlines()]
+
+    assert main(["match-rows", str(repeat), "--rows", "3", "--out", str(out)]) == 0
+    assert sorted(r["id"] for r in written()) == ["q0", "q1", "q2"]
+    assert main(["match-rows", str(repeat), "--like", str(like), "--seed", "1", "--out", str(out)]) == 0
+    assert len(written()) == 4 and {r["id"] for r in written()} == {"q0", "q1", "q2"}
+    assert "4 rows (3 questions)" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="edit-cot match-rows: asked for 8 rows but there are only 7"):
+        main(["match-rows", str(repeat), "--rows", "8", "--out", str(out)])
+    with pytest.raises(SystemExit, match="edit-cot match-rows: .*nowhere.jsonl"):
+        main(["match-rows", str(tmp_path / "nowhere.jsonl"), "--rows", "1", "--out", str(out)])
+    with pytest.raises(SystemExit):  # one of --rows / --like, not both
+        main(["match-rows", str(repeat), "--rows", "2", "--like", str(like), "--out", str(out)])

@@ -31,6 +31,7 @@ class ScriptedTeacher:
         self.prompts: list[str] = []
         self.fail_after = fail_after
         self.seeds: list[int] = []
+        self.temperatures: list[float] = []
 
     @staticmethod
     def stage(prompt: str) -> str:
@@ -40,6 +41,7 @@ class ScriptedTeacher:
 
     def __call__(self, prompts, temperature, seed):
         self.seeds.append(seed)
+        self.temperatures.append(temperature)
         out = []
         for prompt in prompts:
             if self.fail_after is not None and len(self.calls) >= self.fail_after:
@@ -190,19 +192,24 @@ def test_generate_with_a_real_lm_eval_teacher_and_resume(tmp_path, student_path)
     out = tmp_path / "gen"
     cmd = [sys.executable, "-m", "edit_plugin.cli", "generate", "--teacher", "hf",
            "--model-args", f"pretrained={student_path}", "--tasks", "navigate", "--limit", "2",
-           "--attempts", "1", "--max-gen-toks", "32", "--out", str(out)]
+           "--attempts", "1", "--max-gen-toks", "32", "--cep-samples", "2", "--samples", "2", "--out", str(out)]
     env = {**os.environ, "EDIT_DATA_DIR": str(shared)}
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=900)
     stats = json.loads((out / "summary.json").read_text())
-    assert stats["questions"] == 2 and stats["correct"] + stats["incorrect"] == 2
+    dropped = stats["unreadable"]["dropped"]
+    assert stats["questions"] == 2 and stats["correct"] + stats["incorrect"] + dropped == 2
     journal = (out / "journal.jsonl").read_text().splitlines()
-    # CEP for both, then one AHP or CCP attempt each.
-    assert len(journal) == 4
+    stages = [(row["stage"], row["attempt"]) for row in map(json.loads, journal)]
+    # CEP for both (and retries of unreadable answers), one AHP or CCP attempt
+    # for each readable one, and two repeat samples each.
+    assert stages.count(("cep", 0)) == 2 and stages.count(("repeat", 0)) == stages.count(("repeat", 1)) == 2
+    assert sum(s[0] in ("ahp", "ccp") for s in stages) == 2 - dropped
+    assert stats["repeat"]["samples"] == 4 and (out / "repeat.jsonl").exists()
     subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, timeout=900)
     assert (out / "journal.jsonl").read_text().splitlines() == journal  # resumed: nothing asked again
     resumed = json.loads((out / "summary.json").read_text())
     assert sum(stage["asked"] for stage in resumed.pop("stages")) == 0
-    assert sum(stage["asked"] for stage in stats.pop("stages")) == 4
+    assert sum(stage["asked"] for stage in stats.pop("stages")) == len(journal)
     assert resumed == stats
 
 
@@ -305,3 +312,157 @@ def test_each_attempt_samples_with_a_new_seed(tmp_path):
     pipeline.run(QUESTIONS)
     # One call per stage attempt (cep; ahp 0-2; ccp 0-2), each with its own seed.
     assert len(teacher.seeds) == 7 and len(set(teacher.seeds)) == 7
+
+
+# --- hedged and unreadable teacher answers -----------------------------------
+
+def hedge(a, b) -> str:
+    return f"Let's think step by step.\nWe add the two numbers.\nTherefore, the answer is {a} or {b}."
+
+
+def test_a_hedged_cep_answer_is_wrong_and_a_hedged_corruption_is_refused(tmp_path):
+    from edit_plugin.teacher.build import build_dual_cots
+
+    script = {("1 + 1 =", "cep"): [hedge(2, 3)], ("1 + 1 =", "ahp"): [cot(2)],
+              ("2 + 2 =", "cep"): [cot(4)], ("2 + 2 =", "ccp"): [hedge(4, 5), cot(5)]}
+    teacher = ScriptedTeacher(script)
+    stats = build_dual_cots([q(1), q(2)], teacher, tmp_path, progress=False)
+    records = {r["id"]: r for r in _read_jsonl(tmp_path / "dual_cot.jsonl")}
+    # The hedge names the gold answer 2, yet it is a wrong CoT (D-), rectified.
+    assert records["q1"]["source"] == "rectified" and records["q1"]["rejected"] == hedge(2, 3)
+    assert stats["incorrect"] == 1 and stats["hedged"] == 1 and stats["teacher_accuracy"] == 0.5
+    # A hedge is no clean wrong CoT: CCP asks again and keeps the single wrong answer.
+    assert teacher.calls.count(("2 + 2 =", "ccp")) == 2 and records["q2"]["rejected"] == cot(5)
+
+
+UNREADABLE_SCRIPT = {
+    # unreadable twice, then right (recovered into D+)
+    ("1 + 1 =", "cep"): ["I am not sure.", "Let me think. The sum is", cot(2)], ("1 + 1 =", "ccp"): [cot(3)],
+    # unreadable once, then wrong (recovered into D-)
+    ("2 + 2 =", "cep"): ["", cot(5)], ("2 + 2 =", "ahp"): [cot(4)],
+    # never readable: dropped after 10 samples
+    ("3 + 3 =", "cep"): ["no idea"],
+    # readable at once
+    ("4 + 4 =", "cep"): [cot(8)], ("4 + 4 =", "ccp"): [cot(9)],
+}
+UNREADABLE_QUESTIONS = [q(1), q(2), q(3), q(4)]
+
+
+def run_unreadable(folder, teacher, chunk_size=100):
+    return DualCoTPipeline(teacher, Journal(folder / "journal.jsonl"), chunk_size=chunk_size).run(UNREADABLE_QUESTIONS)
+
+
+def test_unreadable_cep_answers_are_asked_again_hotter_then_dropped(tmp_path):
+    teacher = ScriptedTeacher(UNREADABLE_SCRIPT)
+    result = run_unreadable(tmp_path, teacher)
+    assert [teacher.calls.count((f"{i} + {i} =", "cep")) for i in (1, 2, 3, 4)] == [3, 2, 10, 1]
+    # Greedy first, then 0.2, 0.3, ... 1.0: ten samples, each call its own seed.
+    assert teacher.temperatures[:10] == pytest.approx([0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    assert len(set(teacher.seeds)) == len(teacher.seeds)
+    assert list(result.correct) == ["q1", "q4"] and list(result.incorrect) == ["q2"]
+    assert result.unreadable == {"q1", "q2", "q3"} and result.dropped == {"q3"}
+    assert set(result.rectified) == {"q2"} and set(result.corrupted) == {"q1", "q4"}
+    cep = [(s.attempt, s.questions, s.succeeded) for s in result.stages if s.stage == "cep"]
+    assert cep == [(0, 4, 1), (1, 3, 0), (2, 2, 1)] + [(k, 1, 0) for k in range(3, 10)]
+    journal = Journal(tmp_path / "journal.jsonl")
+    assert [journal.get("q3", "cep", k) for k in range(10)] == ["no idea"] * 10
+
+    stats = summary(UNREADABLE_QUESTIONS, result)
+    assert stats["unreadable"] == {"at_first": 3, "recovered": 2, "dropped": 1}
+    assert stats["teacher_accuracy"] == 0.5  # a dropped question was asked and never answered
+    assert (stats["correct"], stats["incorrect"]) == (2, 1)
+    assert "q3" not in {r["id"] for r in dual_records(UNREADABLE_QUESTIONS, result)}
+    assert "q3" not in {r["id"] for r in sft_records(UNREADABLE_QUESTIONS, result)}
+
+
+def test_fewer_cep_samples_drop_sooner(tmp_path):
+    teacher = ScriptedTeacher(UNREADABLE_SCRIPT)
+    result = DualCoTPipeline(teacher, Journal(tmp_path / "j.jsonl"), cep_samples=2).run(UNREADABLE_QUESTIONS)
+    assert result.dropped == {"q1", "q3"} and teacher.calls.count(("3 + 3 =", "cep")) == 2
+    with pytest.raises(ValueError, match="cep_samples"):
+        DualCoTPipeline(teacher, Journal(tmp_path / "j.jsonl"), cep_samples=0)
+
+
+@pytest.mark.parametrize("kill_at", [2, 5, 8, 11, 14, 17])
+def test_resume_during_cep_retries_asks_nothing_twice(tmp_path, kill_at):
+    reference = ScriptedTeacher(UNREADABLE_SCRIPT)
+    expected = run_unreadable(tmp_path / "ref", reference, chunk_size=1)
+    first = ScriptedTeacher(UNREADABLE_SCRIPT, fail_after=kill_at)
+    with pytest.raises(KeyboardInterrupt):
+        run_unreadable(tmp_path, first, chunk_size=1)
+    journaled = len((tmp_path / "journal.jsonl").read_text().splitlines())
+    assert journaled == kill_at
+    second = ScriptedTeacher(UNREADABLE_SCRIPT)
+    second.calls = first.calls[:journaled]
+    resumed = run_unreadable(tmp_path, second, chunk_size=1)
+    assert len(second.calls) == len(reference.calls)  # only the missing answers were asked
+    assert len((tmp_path / "journal.jsonl").read_text().splitlines()) == len(reference.calls)
+    for stage in resumed.stages + expected.stages:
+        stage.asked = None
+    assert resumed == expected
+
+
+# --- repeat sampling ------------------------------------------------------------
+
+def other_cot(value) -> str:
+    return f"Let's think step by step.\nOne and one more.\nTherefore, the answer is {value}."
+
+
+REPEAT_SCRIPT = {
+    # greedy CEP answer, then samples 0-3: right, right (other words), wrong, right (a repeat of sample 0)
+    ("1 + 1 =", "cep"): [cot(2), cot(2), other_cot(2), cot(3), cot(2)], ("1 + 1 =", "ccp"): [cot(3)],
+    # greedy wrong; samples: right, hedged, unreadable, right (sample 0 up to whitespace)
+    ("2 + 2 =", "cep"): [cot(5), cot(4), hedge(4, 5), "garbled", cot(4).replace("\n", " \n")],
+    ("2 + 2 =", "ahp"): [cot(4)],
+}
+
+
+def test_repeat_sampling_keeps_every_distinct_correct_sample(tmp_path):
+    from edit_plugin.prompts import build_prompt
+    from edit_plugin.teacher.build import build_dual_cots
+
+    teacher = ScriptedTeacher(REPEAT_SCRIPT)
+    stats = build_dual_cots([q(1), q(2)], teacher, tmp_path, samples=4, sample_temperature=0.7, progress=False)
+    rows = _read_jsonl(tmp_path / "repeat.jsonl")
+    assert [(r["id"], r["sample"]) for r in rows] == [("q1", 0), ("q1", 1), ("q2", 0)]
+    assert [r["chosen"] for r in rows] == [cot(2), other_cot(2), cot(4)]
+    assert rows[0] == {"id": "q1", "task": "math", "prompt": build_prompt("1 + 1 =", "Compute."),
+                       "chosen": cot(2), "answer": "2", "source": "teacher", "sample": 0}
+    # One call per sample at the sampling temperature, each with its own seed.
+    sample_calls = [(t, s) for t, s in zip(teacher.temperatures, teacher.seeds)][-4:]
+    assert [t for t, _ in sample_calls] == [0.7] * 4 and len(set(teacher.seeds)) == len(teacher.seeds)
+    assert stats["repeat"] == {"samples_per_question": 4, "temperature": 0.7, "questions": 2,
+                               "questions_with_rows": 2, "samples": 8, "correct": 5, "duplicates": 2,
+                               "rows": 3, "wrong": 1, "hedged": 1, "unreadable": 1}
+    assert [(s["attempt"], s["succeeded"]) for s in stats["stages"] if s["stage"] == "repeat"] == \
+        [(0, 2), (1, 1), (2, 0), (3, 2)]
+    # The EDIT files are those of a run without sampling.
+    assert [r["id"] for r in _read_jsonl(tmp_path / "sft.jsonl")] == ["q1", "q2"]
+    # Started again: every sample comes from the journal.
+    again = build_dual_cots([q(1), q(2)], ScriptedTeacher({}), tmp_path, samples=4, progress=False)
+    assert _read_jsonl(tmp_path / "repeat.jsonl") == rows and again["repeat"] == stats["repeat"]
+
+
+def test_repeat_sampling_resumes_after_a_kill(tmp_path):
+    from edit_plugin.teacher.build import build_dual_cots
+
+    reference = ScriptedTeacher(REPEAT_SCRIPT)
+    build_dual_cots([q(1), q(2)], reference, tmp_path / "ref", samples=4, chunk_size=1, progress=False)
+    kill_at = len(reference.calls) - 3  # in the middle of the samples
+    first = ScriptedTeacher(REPEAT_SCRIPT, fail_after=kill_at)
+    with pytest.raises(KeyboardInterrupt):
+        build_dual_cots([q(1), q(2)], first, tmp_path, samples=4, chunk_size=1, progress=False)
+    assert not (tmp_path / "repeat.jsonl").exists()
+    second = ScriptedTeacher(REPEAT_SCRIPT)
+    second.calls = first.calls[:kill_at]
+    build_dual_cots([q(1), q(2)], second, tmp_path, samples=4, chunk_size=1, progress=False)
+    assert len(second.calls) == len(reference.calls)
+    assert _read_jsonl(tmp_path / "repeat.jsonl") == _read_jsonl(tmp_path / "ref" / "repeat.jsonl")
+
+
+def test_repeat_sampling_arguments_are_checked(tmp_path):
+    pipeline = DualCoTPipeline(ScriptedTeacher({}), Journal(tmp_path / "j.jsonl"))
+    with pytest.raises(ValueError, match="temperature > 0"):
+        pipeline.sample([q(1)], 2, 0.0)
+    with pytest.raises(ValueError, match="samples must be >= 1"):
+        pipeline.sample([q(1)], 0, 0.7)

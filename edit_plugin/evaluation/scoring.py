@@ -1,5 +1,10 @@
 """Canonical forms of answers, per answer kind, so that a prediction and a
-gold answer compare as plain strings (lm-eval's ``exact_match``)."""
+gold answer compare as plain strings (lm-eval's ``exact_match``).
+
+An answer that names more than one candidate ("(A) or (B)", "True and
+False", "5 or 6") is a hedge: its canonical form is "" (wrong), never its
+first candidate, or a model could score by listing every option.
+"""
 
 from __future__ import annotations
 
@@ -9,58 +14,163 @@ from collections.abc import Sequence
 from edit_plugin.answers import extract_answer
 
 KINDS = ("choice", "number", "bool", "yesno", "validity", "words", "dyck")
+# What a completion says about a question (`verdict`).
+VERDICTS = ("correct", "wrong", "hedged", "unreadable")
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+# Past 26 options the labels run AA, AB, ... (upper case only).
+_LETTER = r"([A-Za-z]|[A-Z]{2})"
+_BARE_LABEL_RE = re.compile(rf"^\(?{_LETTER}\)?\.?$")
+_PAREN_LABEL_RE = re.compile(rf"\({_LETTER}\)")
+_LABEL_THEN_TEXT_RE = re.compile(rf"^\(?{_LETTER}\)?[.:)]?\s+(.+)$")
+# Between the candidates of a hedge: "(A) or (B)", "(A), (B)", "5 / 6", "A & B".
+_CONNECTOR_RE = re.compile(r"\s*[,;]\s*|\s+(?:or|and|nor|vs\.?|/|&)\s+", re.IGNORECASE)
+_WORDS = {"bool": ("true", "false"), "yesno": ("yes", "no"), "validity": ("invalid", "valid")}
 
 
 def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", text.lower())).strip()
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown answer kind {kind!r}; expected one of {KINDS}")
+
+
 def canonical(answer: str | None, kind: str, option_labels: Sequence[str] = (),
               option_texts: Sequence[str] = ()) -> str:
-    """The canonical form of ``answer``; "" when nothing usable is there."""
+    """The canonical form of ``answer``; "" when nothing usable is there or
+    when the answer is a hedge (`is_hedge`)."""
+    _check_kind(kind)
     if not answer:
         return ""
     text = answer.strip()
-    if kind == "choice":
-        labels = [label.upper() for label in option_labels]
-        # "(C)", "C", "(c)", "C." alone; "(C) text"; the option text; "C) text".
-        # Past 26 options the labels run AA, AB, ... (upper case only).
-        letter = r"([A-Za-z]|[A-Z]{2})"
-        for pattern in (rf"^\(?{letter}\)?\.?$", rf"^\({letter}\)", None, rf"^{letter}[).:]"):
-            if pattern is None:
-                wanted = _plain(text)
-                for label, option in zip(labels, option_texts):
-                    if wanted and wanted == _plain(option):
-                        return label
-                continue
-            match = re.match(pattern, text)
-            if match and (not labels or match.group(1).upper() in labels):
-                return match.group(1).upper()
+    if is_hedge(text, kind, option_labels, option_texts):
         return ""
+    return _single(text, kind, option_labels, option_texts)
+
+
+def _single(text: str, kind: str, option_labels: Sequence[str], option_texts: Sequence[str]) -> str:
+    """The canonical form of an answer read as naming one candidate."""
+    if kind == "choice":
+        return _choice(text, [label.upper() for label in option_labels], option_texts)
     if kind == "number":
         match = _NUMBER_RE.search(text)
-        if not match:
-            return ""
-        value = float(match.group(0).replace(",", ""))
-        return str(int(value)) if value.is_integer() else str(value)
-    lowered = text.lower()
-    words = {"bool": ("true", "false"), "yesno": ("yes", "no"), "validity": ("invalid", "valid")}
-    if kind in words:
-        match = re.search(r"\b(" + "|".join(words[kind]) + r")\b", lowered)
+        return _number(match.group(0)) if match else ""
+    if kind in _WORDS:
+        match = re.search(_word_pattern(kind), text.lower())
         return match.group(1) if match else ""
     if kind == "words":
-        return " ".join(re.findall(r"[a-z0-9'&-]+", lowered))
-    if kind == "dyck":
-        return " ".join(re.findall(r"[\[\](){}<>]", text))
-    raise ValueError(f"unknown answer kind {kind!r}; expected one of {KINDS}")
+        return " ".join(re.findall(r"[a-z0-9'&-]+", text.lower()))
+    return " ".join(re.findall(r"[\[\](){}<>]", text))  # dyck
+
+
+def _choice(text: str, labels: list[str], option_texts: Sequence[str]) -> str:
+    # "(C)", "C", "(c)", "C." alone; "(C) text"; the option text; "C) text".
+    for pattern in (_BARE_LABEL_RE, re.compile(rf"^\({_LETTER}\)"), None, re.compile(rf"^{_LETTER}[).:]")):
+        if pattern is None:
+            label = _option_of_text(text, labels, option_texts)
+            if label:
+                return label
+            continue
+        match = pattern.match(text)
+        if match and _is_label(match.group(1), labels):
+            return match.group(1).upper()
+    return ""
+
+
+def _is_label(letter: str, labels: Sequence[str]) -> bool:
+    return not labels or letter.upper() in labels
+
+
+def _option_of_text(text: str, labels: Sequence[str], option_texts: Sequence[str]) -> str:
+    wanted = _plain(text)
+    for label, option in zip(labels, option_texts):
+        if wanted and wanted == _plain(option):
+            return label
+    return ""
+
+
+def _number(text: str) -> str:
+    value = float(text.replace(",", ""))
+    return str(int(value)) if value.is_integer() else str(value)
+
+
+def _word_pattern(kind: str) -> str:
+    return r"\b(" + "|".join(_WORDS[kind]) + r")\b"
+
+
+def named_answers(answer: str | None, kind: str, option_labels: Sequence[str] = (),
+                  option_texts: Sequence[str] = ()) -> set[str]:
+    """Every distinct candidate an answer names, in canonical form: {"A", "B"}
+    for "(A) or (B)", {"5", "6"} for "5 or 6", {"true", "false"} for "True
+    and False". Word lists and Dyck sequences name one candidate at most."""
+    _check_kind(kind)
+    if not answer or not answer.strip():
+        return set()
+    text = answer.strip()
+    if kind == "choice":
+        return _named_options(text, [label.upper() for label in option_labels], option_texts)
+    if kind == "number":
+        return {_number(number) for number in _NUMBER_RE.findall(text)}
+    if kind in _WORDS:
+        return set(re.findall(_word_pattern(kind), text.lower()))
+    single = _single(text, kind, (), ())
+    return {single} if single else set()
+
+
+def _named_options(text: str, labels: list[str], option_texts: Sequence[str]) -> set[str]:
+    # A whole answer that is one option ("(B)", its text, "(B) its text")
+    # names that option only, even if the text itself holds "or" or a comma.
+    whole = _BARE_LABEL_RE.match(text)
+    if whole and _is_label(whole.group(1), labels):
+        return {whole.group(1).upper()}
+    label = _option_of_text(text, labels, option_texts)
+    if label:
+        return {label}
+    with_text = _LABEL_THEN_TEXT_RE.match(text)
+    if with_text and with_text.group(1).upper() in labels:
+        own_text = dict(zip(labels, option_texts)).get(with_text.group(1).upper())
+        if own_text is not None and _plain(with_text.group(2)) == _plain(own_text):
+            return {with_text.group(1).upper()}
+    named = {letter.upper() for letter in _PAREN_LABEL_RE.findall(text) if _is_label(letter, labels)}
+    for part in _CONNECTOR_RE.split(text):
+        bare = _BARE_LABEL_RE.match(part)
+        if bare and _is_label(bare.group(1), labels):
+            named.add(bare.group(1).upper())
+        elif part:
+            named.update(filter(None, [_option_of_text(part, labels, option_texts)]))
+    return named
+
+
+def is_hedge(answer: str | None, kind: str, option_labels: Sequence[str] = (),
+             option_texts: Sequence[str] = ()) -> bool:
+    """True when the answer names more than one candidate (a hedge: wrong).
+    The same candidate named twice ("(A). (A) is correct") is no hedge."""
+    return len(named_answers(answer, kind, option_labels, option_texts)) > 1
+
+
+def _doc_options(doc: dict) -> tuple[Sequence[str], Sequence[str]]:
+    return doc.get("option_labels") or (), doc.get("option_texts") or ()
 
 
 def canonical_prediction(completion: str, doc: dict) -> str:
     """What a completion answers, in the canonical form of the doc's kind."""
-    return canonical(extract_answer(completion), doc["kind"], doc.get("option_labels") or (),
-                     doc.get("option_texts") or ())
+    return canonical(extract_answer(completion), doc["kind"], *_doc_options(doc))
 
 
 def canonical_target(doc: dict) -> str:
-    return canonical(doc["target"], doc["kind"], doc.get("option_labels") or (), doc.get("option_texts") or ())
+    return canonical(doc["target"], doc["kind"], *_doc_options(doc))
+
+
+def verdict(completion: str, doc: dict) -> str:
+    """One of `VERDICTS`: "correct" (one answer, the gold one), "wrong" (one
+    readable answer, not the gold one), "hedged" (several candidates, scored
+    as wrong) or "unreadable" (no answer phrase, or nothing of the doc's kind
+    after it)."""
+    answer = extract_answer(completion)
+    if is_hedge(answer, doc["kind"], *_doc_options(doc)):
+        return "hedged"
+    predicted = canonical(answer, doc["kind"], *_doc_options(doc))
+    if not predicted:
+        return "unreadable"
+    return "correct" if predicted == canonical_target(doc) else "wrong"

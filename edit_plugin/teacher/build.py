@@ -1,6 +1,7 @@
 """One teacher run from questions to files: the pipeline (resumable through
-``journal.jsonl``), then ``dual_cot.jsonl``, ``sft.jsonl`` and
-``summary.json`` written atomically in the output folder."""
+``journal.jsonl``), then ``dual_cot.jsonl``, ``sft.jsonl``, with repeat
+sampling ``repeat.jsonl``, and ``summary.json``, written atomically in the
+output folder."""
 
 from __future__ import annotations
 
@@ -17,26 +18,45 @@ from edit_plugin.teacher.pipeline import DualCoTPipeline, Generate
 from edit_plugin.teacher.progress import Progress
 from edit_plugin.teacher.prompts import Triple
 from edit_plugin.teacher.questions import TeacherQuestion, at_most_per_task, question_set
+from edit_plugin.teacher.repeat import repeat_records, repeat_summary
 
 
 def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, out: str | Path, *,
                     known: Sequence[KnownMistake] = (), attempts: int = 3, chunk_size: int = 8,
                     template_dir: Path | None = None, ccp_examples: Mapping[str, list[Triple]] | None = None,
                     pair_filter: PairFilter | None = None, progress: bool = True,
-                    extra_summary: dict | None = None) -> dict:
+                    extra_summary: dict | None = None, samples: int = 0,
+                    sample_temperature: float = 0.7, cep_samples: int = 10) -> dict:
     """``known``: existing wrong CoTs, rectified without a CEP answer;
-    ``ccp_examples``: task -> the user's CCP triples (`teacher.ccp_examples`)."""
+    ``ccp_examples``: task -> the user's CCP triples (`teacher.ccp_examples`);
+    ``cep_samples``: CEP samples per question until one is readable;
+    ``samples``: CEP samples per question for repeat sampling at
+    ``sample_temperature`` (0: none), written to ``repeat.jsonl``."""
     out = Path(out)
     questions = list(questions) + [m.question for m in known]
-    pipeline = DualCoTPipeline(generate, Journal(out / "journal.jsonl"), ahp_attempts=attempts,
-                               ccp_attempts=attempts, template_dir=template_dir, chunk_size=chunk_size,
-                               progress=Progress(enabled=progress, stream=sys.stderr), ccp_examples=ccp_examples)
-    result = pipeline.run(questions, given_incorrect={m.question.id: m.cot for m in known})
+    journal = Journal(out / "journal.jsonl")
+
+    def pipeline() -> DualCoTPipeline:  # one progress bar per pass
+        return DualCoTPipeline(generate, journal, ahp_attempts=attempts, ccp_attempts=attempts,
+                               template_dir=template_dir, chunk_size=chunk_size,
+                               progress=Progress(enabled=progress, stream=sys.stderr), ccp_examples=ccp_examples,
+                               cep_samples=cep_samples)
+
+    result = pipeline().run(questions, given_incorrect={m.question.id: m.cot for m in known})
+    repeat_stats = None
+    if samples:
+        cots, sample_stages = pipeline().sample(questions, samples, sample_temperature)
+        repeat = repeat_records(questions, cots)
+        write_records(out / "repeat.jsonl", repeat)
+        repeat_stats = repeat_summary(questions, cots, repeat, sample_temperature)
+        result.stages.extend(sample_stages)
     spans = {m.question.id: (m.error_char_start, m.error_char_end) for m in known if m.error_char_start is not None}
     pairs, dropped = filter_pairs(dual_records(questions, result, spans), pair_filter)
     write_records(out / "dual_cot.jsonl", pairs)
     write_records(out / "sft.jsonl", sft_records(questions, result))
     stats = summary(questions, result, pairs, dropped)
+    if repeat_stats is not None:
+        stats["repeat"] = repeat_stats
     if pair_filter is not None and pair_filter.active:
         stats["filter"] = {"max_key_fraction": pair_filter.max_key_fraction,
                            "min_similarity": pair_filter.min_similarity}

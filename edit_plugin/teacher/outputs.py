@@ -70,7 +70,11 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def _counts(ids: set[str], result: PipelineResult, pairs: list[dict], dropped: Mapping[str, str]) -> dict:
-    answered = ids - result.given_incorrect  # questions the teacher answered (CEP)
+    # Questions the teacher was asked (CEP); one it never answered readably
+    # counts as not correct.
+    answered = ids - result.given_incorrect
+    unreadable = len(ids & result.unreadable)
+    never_read = len(ids & result.dropped)
     correct = len(ids & result.correct.keys())
     incorrect = len(ids & result.incorrect.keys())
     rectified = len(ids & result.rectified.keys())
@@ -78,7 +82,8 @@ def _counts(ids: set[str], result: PipelineResult, pairs: list[dict], dropped: M
     pair_sources = Counter(r["source"] for r in pairs if r["id"] in ids)
     return {
         "questions": len(ids),
-        "correct": correct, "incorrect": incorrect,
+        "correct": correct, "incorrect": incorrect, "hedged": len(ids & result.hedged),
+        "unreadable": {"at_first": unreadable, "recovered": unreadable - never_read, "dropped": never_read},
         "given_incorrect": len(ids & result.given_incorrect),
         "rectified": rectified, "corrupted": corrupted,
         "teacher_accuracy": _rate(correct, len(answered)),

@@ -1,7 +1,11 @@
 """Dual-CoT construction from a teacher's own mistakes (the EDIT paper, §3).
 
-1. CEP: the teacher answers every question with a CoT (greedy).
-2. Split by the extracted answer into D+ (correct) and D- (incorrect).
+1. CEP: the teacher answers every question with a CoT (greedy). An answer
+   with nothing readable is asked again at a rising temperature (0.2, 0.3,
+   ..., at most 10 samples in all), and the question is dropped if it never
+   becomes readable: no answer is not a wrong answer.
+2. Split by the extracted answer into D+ (correct) and D- (incorrect; a
+   hedge such as "(A) or (B)" is incorrect).
 3. AHP: each D- item is rewritten with the gold answer as a hint
    (temperature 0.2), kept if it now reaches the gold answer; a bounded number
    of attempts, each with its own seed -> D-+.
@@ -59,6 +63,9 @@ class PipelineResult:
     rectified: dict[str, str] = field(default_factory=dict)    # D-+
     corrupted: dict[str, str] = field(default_factory=dict)    # D+-
     given_incorrect: set[str] = field(default_factory=set)    # D- supplied by the user, not by CEP
+    hedged: set[str] = field(default_factory=set)             # D- whose CEP answer names several candidates
+    unreadable: set[str] = field(default_factory=set)         # no readable answer at the first CEP sample
+    dropped: set[str] = field(default_factory=set)            # ... nor at any retry: left out
     stages: list[StageAttempt] = field(default_factory=list)
 
     @property
@@ -70,13 +77,25 @@ class PipelineResult:
         return [i for i in self.correct if i not in self.corrupted]
 
 
+def cep_temperature(attempt: int, retry_start: float = 0.2, retry_step: float = 0.1) -> float:
+    """Greedy first; each retry of an unreadable answer samples hotter (the
+    authors' 0.2, 0.3, ...), so it does not repeat the same unreadable text."""
+    if attempt < 0:
+        raise ValueError(f"attempt must be >= 0, got {attempt}")
+    return 0.0 if attempt == 0 else round(retry_start + retry_step * (attempt - 1), 6)
+
+
 class DualCoTPipeline:
     def __init__(self, generate: Generate, journal: Journal, ahp_attempts: int = 3, ccp_attempts: int = 3,
                  ahp_temperature: float = 0.2, ccp_temperature: float = 0.7, n_triples: int = 3,
                  template_dir=None, chunk_size: int = 8, progress: Progress | None = None,
-                 ccp_examples: Mapping[str, list[Triple]] | None = None):
+                 ccp_examples: Mapping[str, list[Triple]] | None = None, cep_samples: int = 10):
+        if cep_samples < 1:
+            raise ValueError(f"cep_samples must be >= 1 (the greedy answer), got {cep_samples}")
         self.generate = generate
         self.journal = journal
+        # CEP samples per question until one is readable: the greedy one + retries.
+        self.cep_samples = cep_samples
         self.ahp_attempts, self.ccp_attempts = ahp_attempts, ccp_attempts
         self.ahp_temperature, self.ccp_temperature = ahp_temperature, ccp_temperature
         self.n_triples = n_triples
@@ -131,16 +150,66 @@ class DualCoTPipeline:
     def _extract(self, questions, given_incorrect, result: PipelineResult) -> None:
         t = self.template_dir
         asked_for = [q for q in questions if q.id not in given_incorrect]
-        cep, asked = self._ask("cep", 0, [(q, cep_prompt(q.description, q.question, q.exemplars, t))
-                                          for q in asked_for], 0.0)
-        for q in questions:
+        prompts = {q.id: cep_prompt(q.description, q.question, q.exemplars, t) for q in asked_for}
+        read: dict[str, str] = {}  # id -> the first readable CoT
+        pending = asked_for
+        # Attempt k is journaled as cep/k with its own seed: a resumed run
+        # finds the same unreadable answers and asks only what is missing.
+        for attempt in range(self.cep_samples):
+            if attempt and not pending:
+                break
+            answers, asked = self._ask("cep", attempt, [(q, prompts[q.id]) for q in pending],
+                                       cep_temperature(attempt))
+            still = []
+            for q in pending:
+                cot = strip_opening(answers[q.id])
+                if q.is_readable(cot):
+                    read[q.id] = cot
+                else:
+                    still.append(q)
+            if attempt == 0:
+                result.unreadable = {q.id for q in still}
+            correct = sum(q.is_correct(read[q.id]) for q in pending if q.id in read)
+            result.stages.append(StageAttempt("cep", attempt, len(pending), asked, correct))
+            pending = still
+        result.dropped = {q.id for q in pending}
+        for q in questions:  # in question order, whatever the attempt that read it
             if q.id in given_incorrect:
                 result.incorrect[q.id] = given_incorrect[q.id]
-                continue
-            cot = strip_opening(cep[q.id])
-            (result.correct if q.is_correct(cot) else result.incorrect)[q.id] = cot
-        result.stages.append(StageAttempt("cep", 0, len(asked_for), asked, len(result.correct)))
+            elif q.id in read:
+                cot = read[q.id]
+                if q.is_correct(cot):
+                    result.correct[q.id] = cot
+                else:
+                    result.incorrect[q.id] = cot
+                    if q.verdict(cot) == "hedged":
+                        result.hedged.add(q.id)
         self._show(result)
+
+    def sample(self, questions: list[TeacherQuestion], samples: int, temperature: float
+               ) -> tuple[dict[str, list[str]], list[StageAttempt]]:
+        """Repeat sampling (the paper's "Std-CoT w/ repeat sampling" baseline):
+        ``samples`` CEP answers per question at ``temperature``, sample k
+        journaled as repeat/k with its own seed. Returns id -> the CoTs in
+        sample order, and one stage attempt per sample (succeeded = correct)."""
+        if samples < 1:
+            raise ValueError(f"samples must be >= 1, got {samples}")
+        if temperature <= 0:
+            raise ValueError(f"repeat sampling needs a temperature > 0 (greedy repeats one CoT), got {temperature}")
+        t = self.template_dir
+        items = [(q, cep_prompt(q.description, q.question, q.exemplars, t)) for q in questions]
+        cots: dict[str, list[str]] = {q.id: [] for q in questions}
+        stages = []
+        try:
+            for k in range(samples):
+                answers, asked = self._ask("repeat", k, items, temperature)
+                for q in questions:
+                    cots[q.id].append(strip_opening(answers[q.id]))
+                correct = sum(q.is_correct(cots[q.id][-1]) for q in questions)
+                stages.append(StageAttempt("repeat", k, len(questions), asked, correct))
+        finally:
+            self.progress.close()
+        return cots, stages
 
     def _rectify(self, pending: list[TeacherQuestion], result: PipelineResult) -> None:
         t = self.template_dir

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edit_plugin.evaluation.scoring import KINDS, canonical_prediction, canonical_target
+from edit_plugin.evaluation.scoring import KINDS, canonical_target, verdict
 from edit_plugin.records import iter_jsonl, record_problem
 from edit_plugin.teacher.prompts import Exemplar
 
@@ -37,14 +37,21 @@ class TeacherQuestion:
         return {"target": self.gold, "kind": self.kind, "option_labels": self.option_labels,
                 "option_texts": self.option_texts}
 
+    def verdict(self, cot: str) -> str:
+        """correct, wrong, hedged or unreadable (`edit_plugin.evaluation.scoring.verdict`)."""
+        return verdict(cot, self.doc())
+
     def is_correct(self, cot: str) -> bool:
-        predicted = canonical_prediction(cot, self.doc())
-        return bool(predicted) and predicted == canonical_target(self.doc())
+        return self.verdict(cot) == "correct"
 
     def is_wrong(self, cot: str) -> bool:
-        """A readable answer that is not the gold one (an unreadable answer is neither)."""
-        predicted = canonical_prediction(cot, self.doc())
-        return bool(predicted) and predicted != canonical_target(self.doc())
+        """One readable answer that is not the gold one: what CCP must produce.
+        A hedge ("(A) or (B)") is no clean wrong CoT, an unreadable answer no answer."""
+        return self.verdict(cot) == "wrong"
+
+    def is_readable(self, cot: str) -> bool:
+        """The CoT states an answer (a hedge counts: it is a wrong answer)."""
+        return self.verdict(cot) != "unreadable"
 
 
 def from_doc(doc: dict, exemplars: tuple[Exemplar, ...] = ()) -> TeacherQuestion:
