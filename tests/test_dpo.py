@@ -102,7 +102,8 @@ def krsl_token_ids(tokenizer, records, sequence_len):
                                [r["rejected"] for r in records], sequence_len)
     out = {}
     for record, (row, reason) in zip(records, rows):
-        assert reason is None
+        if row is None:
+            continue
         n_prompt = row["labels"].count(-100)
         out[record["id"]] = (row["input_ids"][:n_prompt], row["input_ids"][n_prompt:],
                              row["rejected_input_ids"][n_prompt:])
@@ -129,6 +130,20 @@ def test_dpo_trains_on_the_krsl_token_ids(request, tmp_path, krsl_cfg, tokenizer
         else:
             assert dpo_chosen == chosen and dpo_rejected == rejected
             assert chosen[-1] == tokenizer.eos_token_id
+
+
+def test_dpo_drops_the_rows_that_krsl_truncates(tmp_path, krsl_cfg, chat_tokenizer, pairs):
+    """Axolotl drops a DPO pair when prompt + either CoT exceeds sequence_len;
+    the KRSL dataset type cuts both sides and keeps the pair while a key token
+    is left. These 8 pairs are 146-155 tokens long."""
+    krsl_cfg["sequence_len"] = 150
+    _, dpo = dpo_token_ids(tmp_path, krsl_cfg, chat_tokenizer, pairs, chat_template=True)
+    full = krsl_token_ids(chat_tokenizer, pairs, 10_000)
+    fits = {i for i, (p, c, r) in full.items() if len(p) + max(len(c), len(r)) - 1 <= 150}  # DPO lacks "\n"
+    assert set(dpo) == fits and 0 < len(fits) < len(pairs)
+    krsl = krsl_token_ids(chat_tokenizer, pairs, 150)
+    assert set(krsl) > set(dpo)
+    assert all(len(p) + len(c) <= 150 for p, c, _ in krsl.values())
 
 
 # --- the loss ---------------------------------------------------------------
