@@ -218,20 +218,29 @@ def test_dpo_forward_with_a_fresh_adapter_is_log_2(tiny_llama):
 
 # --- through `axolotl train` ------------------------------------------------
 
+def train_dpo(tmp: Path, name: str, krsl_cfg: dict, base_model: Path, data: Path):
+    """(logged steps, adapter tensors) of one DPO run through `axolotl train`."""
+    from safetensors.torch import load_file
+
+    from edit_plugin.axolotl_runner import run_axolotl
+
+    cfg = dpo_config(krsl_cfg, str(data), output_dir=str(tmp / name),
+                     dataset_prepared_path=str(tmp / f"prepared-{name}"))
+    cfg.update(base_model=str(base_model), micro_batch_size=4, num_epochs=1, learning_rate=1.0e-2,
+               warmup_ratio=0.0, save_strategy="no")
+    config = tmp / f"{name}.yml"
+    config.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    steps = run_axolotl("train", config, tmp / f"{name}.log", name, show_progress=False)
+    return steps, load_file(tmp / name / "adapter_model.safetensors")
+
+
 @pytest.mark.slow
 def test_dpo_baseline_runs_through_axolotl_train(tmp_path, krsl_cfg, tiny_llama):
-    from edit_plugin.axolotl_runner import run_axolotl
     from edit_plugin.synthetic.arithmetic import generate_pairs
 
     data = tmp_path / "dual.jsonl"
     write_records(data, generate_pairs(8, seed=11))
-    cfg = dpo_config(krsl_cfg, str(data), output_dir=str(tmp_path / "dpo"),
-                     dataset_prepared_path=str(tmp_path / "prepared-dpo"))
-    cfg.update(base_model=str(tiny_llama), micro_batch_size=4, num_epochs=1, learning_rate=1.0e-2,
-               warmup_ratio=0.0, save_strategy="no")
-    config = tmp_path / "dpo.yml"
-    config.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    steps = run_axolotl("train", config, tmp_path / "dpo.log", "dpo", show_progress=False)
+    steps, adapter = train_dpo(tmp_path, "a", krsl_cfg, tiny_llama, data)
     assert len(steps) == 2
     for key in ("rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
                 "logps/chosen", "logps/rejected"):
@@ -239,4 +248,9 @@ def test_dpo_baseline_runs_through_axolotl_train(tmp_path, krsl_cfg, tiny_llama)
     # Step 1: the fresh adapter is the reference, so DPO's loss is log 2.
     assert steps[0]["loss"] == pytest.approx(math.log(2), abs=1e-3)
     assert steps[1]["rewards/margins"] != 0.0
-    assert (tmp_path / "dpo" / "adapter_model.safetensors").exists()
+
+    # TRL makes the adapter inside the trainer; without the plugin's seeding the
+    # step-1 gradient norms of two such runs differed (0.2565 vs 0.2296).
+    steps_again, adapter_again = train_dpo(tmp_path, "b", krsl_cfg, tiny_llama, data)
+    assert [(s["loss"], s["grad_norm"]) for s in steps] == [(s["loss"], s["grad_norm"]) for s in steps_again]
+    assert all(torch.equal(tensor, adapter_again[name]) for name, tensor in adapter.items())
