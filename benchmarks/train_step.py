@@ -1,13 +1,20 @@
-"""Training-step cost of KRSL versus SFT over the same chosen + rejected sequences.
+"""Training-step cost of KRSL versus SFT and DPO over the same chosen + rejected sequences.
 
     python benchmarks/train_step.py                      # CPU: the embedded SmolLM2-135M, LoRA
-    python benchmarks/train_step.py --model llama2-7b-shape --device cuda --dtype bfloat16 \
-        --batch 4 --length 1024                          # GPU: random Llama-2-7B-shaped model, LoRA
+    python benchmarks/train_step.py --model llama2-7b-shape --device cuda \
+        --dtype bfloat16 --batch 4 --length 1024 --gradient-checkpointing
+                                                         # GPU: random Llama-2-7B-shaped model, LoRA
+                                                         # (needs torch, transformers, peft only)
 
 SFT: the model's own cross-entropy over all 2B sequences (chosen and rejected
 alike). KRSL: `edit_plugin.krsl_step.krsl_forward`, the trainer's code path.
+DPO: `edit_plugin.dpo.step.dpo_forward`, what TRL's DPOTrainer computes for a
+PEFT model without a reference model (policy forward, a no-grad forward with
+the adapter disabled as reference, sigmoid loss, beta 0.1; TRL's per-step
+entropy metric is left out, which favours DPO).
 Each mode runs in its own process (peak memory is per process), with the same
-model, batch, length, LoRA and optimizer. Target: KRSL/SFT time ratio <= 1.10.
+model, batch, length, LoRA and optimizer. Targets: KRSL/SFT time <= 1.10;
+KRSL/DPO time <= 0.80 and KRSL/DPO memory <= 1.00.
 """
 
 from __future__ import annotations
@@ -18,6 +25,10 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+# Runs from a checkout without installing it (the GPU machine has no edit-plugin).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def build_model(args):
@@ -81,6 +92,7 @@ def build_batch(args, vocab_size: int):
 def run_mode(args) -> dict:
     import torch
 
+    from edit_plugin.dpo.step import dpo_forward
     from edit_plugin.krsl_step import krsl_forward
 
     torch.set_num_threads(args.threads) if args.device == "cpu" and args.threads else None
@@ -95,6 +107,8 @@ def run_mode(args) -> dict:
                         attention_mask=torch.cat([batch["attention_mask"], batch["rejected_attention_mask"]]),
                         labels=torch.cat([batch["labels"], batch["rejected_labels"]]), use_cache=False)
             loss = out.loss
+        elif args.mode == "dpo":
+            loss, _, _ = dpo_forward(model, batch, beta=args.dpo_beta)
         else:
             loss, _, _ = krsl_forward(model, batch)
         loss.backward()
@@ -125,6 +139,34 @@ def run_mode(args) -> dict:
     return result
 
 
+MODES = ("sft", "krsl", "dpo")
+TARGETS = {  # (numerator, denominator): (time ratio limit, memory ratio limit or None)
+    ("krsl", "sft"): (1.10, None),
+    ("krsl", "dpo"): (0.80, 1.00),
+}
+
+
+def report(args, results: dict) -> None:
+    first = next(iter(results.values()))
+    print(f"model {args.model}, {args.device}/{args.dtype}, LoRA r={args.lora_r} on {args.lora_targets}, "
+          f"{args.batch} pairs x {args.length} tokens (= {first['tokens']} tokens per step)"
+          f"{', gradient checkpointing' if args.gradient_checkpointing else ''}")
+    for r in results.values():
+        print(f"  {r['mode']:4s}: {r['step_s']:.3f} s/step, {r['tokens'] / r['step_s']:,.0f} tokens/s, "
+              f"peak memory {r['peak_gib']:.2f} GiB")
+    for (num, den), (time_limit, memory_limit) in TARGETS.items():
+        if num not in results or den not in results:
+            continue
+        time_ratio = results[num]["step_s"] / results[den]["step_s"]
+        memory_ratio = results[num]["peak_gib"] / results[den]["peak_gib"]
+        line = (f"  {num.upper()}/{den.upper()} time ratio {time_ratio:.3f} "
+                f"(target <= {time_limit:.2f}: {'OK' if time_ratio <= time_limit else 'MISSED'}), "
+                f"memory ratio {memory_ratio:.3f}")
+        if memory_limit is not None:
+            line += f" (target <= {memory_limit:.2f}: {'OK' if memory_ratio <= memory_limit else 'MISSED'})"
+        print(line)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="smollm2-135m", help="smollm2-135m, llama2-7b-shape, or a model path")
@@ -139,31 +181,28 @@ def main() -> int:
     parser.add_argument("--lora-alpha", type=int, default=32)
     parser.add_argument("--lora-targets", default="q_proj,k_proj,v_proj,o_proj")
     parser.add_argument("--gradient-checkpointing", action="store_true")
-    parser.add_argument("--mode", choices=["sft", "krsl"], help=argparse.SUPPRESS)
+    parser.add_argument("--dpo-beta", type=float, default=0.1)
+    parser.add_argument("--modes", default=",".join(MODES), help="a subset of " + ",".join(MODES))
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.mode:  # child process: one mode
         print(json.dumps(run_mode(args)))
         return 0
 
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        parser.error(f"unknown mode {unknown[0]}; choose from {', '.join(MODES)}")
     results = {}
-    child_args = [a for a in sys.argv[1:]]
-    for mode in ("sft", "krsl"):
-        out = subprocess.run([sys.executable, __file__, *child_args, "--mode", mode],
+    for mode in modes:
+        out = subprocess.run([sys.executable, __file__, *sys.argv[1:], "--mode", mode],
                              capture_output=True, text=True)
         if out.returncode != 0:
             print(out.stderr[-3000:], file=sys.stderr)
             return out.returncode
         results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-    sft, krsl = results["sft"], results["krsl"]
-    print(f"model {args.model}, {args.device}/{args.dtype}, LoRA r={args.lora_r} on {args.lora_targets}, "
-          f"{args.batch} pairs x {args.length} tokens (= {sft['tokens']} tokens per step)")
-    for r in (sft, krsl):
-        print(f"  {r['mode']:4s}: {r['step_s']:.3f} s/step, {r['tokens'] / r['step_s']:,.0f} tokens/s, "
-              f"peak memory {r['peak_gib']:.2f} GiB")
-    ratio = krsl["step_s"] / sft["step_s"]
-    print(f"  KRSL/SFT time ratio {ratio:.3f} (target <= 1.10: {'OK' if ratio <= 1.10 else 'MISSED'}), "
-          f"memory ratio {krsl['peak_gib'] / sft['peak_gib']:.3f}")
+    report(args, results)
     return 0
 
 

@@ -38,3 +38,23 @@ def pairs():
     from edit_plugin.synthetic.arithmetic import generate_pairs
 
     return generate_pairs(8, seed=3)
+
+
+# A random 2-layer Llama with the SmolLM2 tokenizer: `axolotl train` in seconds.
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory, chat_tokenizer):
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("tiny-llama")
+    config = LlamaConfig(
+        vocab_size=len(chat_tokenizer), hidden_size=32, intermediate_size=64,
+        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+        max_position_embeddings=512, tie_word_embeddings=True,
+        bos_token_id=chat_tokenizer.bos_token_id, eos_token_id=chat_tokenizer.eos_token_id,
+        pad_token_id=chat_tokenizer.pad_token_id,
+    )
+    LlamaForCausalLM(config).save_pretrained(path)
+    chat_tokenizer.save_pretrained(path)
+    return path

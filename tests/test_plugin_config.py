@@ -75,6 +75,7 @@ def test_out_of_range_value_is_an_error(krsl_recipe):
         ({"excess_length_strategy": "truncate"}, "excess_length_strategy"),
         ({"datasets": [{"path": "x.jsonl", "type": "edit_plugin.dual_cot.sft"}]}, "needs every dataset"),
         ({"fp16": True}, "fp16"),
+        ({"rl": "dpo"}, "rl: dpo would not run"),
     ],
 )
 def test_incompatible_settings_are_refused(krsl_recipe, changes, message):

@@ -7,6 +7,7 @@ from axolotl.integrations.base import BasePlugin
 
 from edit_plugin.plugin.args import EDIT_KEYS, EditArgs
 from edit_plugin.plugin.checks import check_config
+from edit_plugin.plugin.seeding import config_seed, seed_all
 
 
 class EditPlugin(BasePlugin):
@@ -17,6 +18,16 @@ class EditPlugin(BasePlugin):
 
     def get_input_args(self):
         return "edit_plugin.plugin.args.EditArgs"
+
+    def pre_lora_load(self, cfg, model):
+        # The adapter's initial weights come from torch's global generator.
+        seed_all(config_seed(cfg))
+
+    def add_callbacks_pre_trainer(self, cfg, model):
+        # Called while the trainer is built: under rl: dpo TRL creates the
+        # adapter in the trainer's __init__, before the Trainer's own set_seed.
+        seed_all(config_seed(cfg))
+        return []
 
     def get_training_args_mixin(self):
         return "edit_plugin.plugin.args.EditTrainingArgsMixin"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from edit_plugin.dpo.config import DPO_PLAIN_TYPE
 from edit_plugin.plugin.args import EDIT_KEYS
 from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, validate_file
 
@@ -44,6 +45,11 @@ def check_settings(cfg, cuda_available: bool) -> None:
         raise EditConfigError("fp16: true needs a GPU; on CPU set fp16: false and bf16: false")
     if not cfg.get("edit_krsl"):
         return
+    if cfg.get("rl"):
+        raise EditConfigError(
+            f"edit_krsl: true replaces the trainer, so rl: {cfg.get('rl')} would not run; "
+            "set edit_krsl: false for a DPO baseline (edit_plugin.dpo.dpo_config writes one)"
+        )
     if cfg.get("sample_packing"):
         raise EditConfigError(
             "edit_krsl: true does not work with sample_packing: true (the chosen and "
@@ -76,9 +82,9 @@ def check_data_files(cfg) -> int:
     total = 0
     for ds in _datasets(cfg):
         ds_type = str((ds or {}).get("type"))
-        if ds_type not in (KRSL_TYPE, SFT_TYPE):
+        if ds_type not in (KRSL_TYPE, SFT_TYPE, DPO_PLAIN_TYPE):
             continue
-        fields = REQUIRED_FIELDS if ds_type == KRSL_TYPE else SFT_FIELDS
+        fields = SFT_FIELDS if ds_type == SFT_TYPE else REQUIRED_FIELDS
         for file in _local_jsonl_files(str(ds.get("path"))):
             total += validate_file(file, fields)
     return total

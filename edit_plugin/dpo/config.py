@@ -1,0 +1,72 @@
+"""KRSL-stage Axolotl config -> the DPO baseline's Axolotl config (pure)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+# Axolotl's own transform for tokenizers with a chat template: the string
+# ``prompt`` field becomes one user message, the CoTs assistant messages.
+CHAT_TEMPLATE_TYPE = "chat_template.default"
+DPO_PLAIN_TYPE = "edit_plugin.dpo_plain"  # an attribute of the package: see transform.py
+
+
+def dpo_dataset(path: str, chat_template: bool, split: str | None = None) -> dict:
+    if chat_template:
+        ds = {"path": path, "type": CHAT_TEMPLATE_TYPE, "field_messages": "prompt",
+              "field_chosen": "chosen", "field_rejected": "rejected"}
+    else:
+        ds = {"path": path, "type": DPO_PLAIN_TYPE}
+    if split is not None:
+        ds["split"] = split
+    return ds
+
+
+def _sibling(path: str | None, name: str) -> str | None:
+    return None if path is None else str(Path(path).parent / name)
+
+
+def dpo_config(
+    krsl_cfg: dict,
+    data_path: str,
+    beta: float = 0.1,
+    chat_template: bool = True,
+    output_dir: str | None = None,
+    dataset_prepared_path: str | None = None,
+) -> dict:
+    """The Axolotl config of the DPO baseline on the same pairs as ``krsl_cfg``.
+
+    Everything of ``krsl_cfg`` is kept (base model, LoRA, optimizer, schedule,
+    sequence_len, seed, the plugin, which seeds the adapter) except:
+    - ``edit_*`` keys: removed; ``edit_krsl: false`` so the plugin does not
+      replace TRL's trainer;
+    - ``datasets`` (and ``test_datasets``): ``data_path`` through Axolotl's
+      ``chat_template.default`` (``chat_template=True``) or
+      ``edit_plugin.dpo_plain``;
+    - ``output_dir`` / ``dataset_prepared_path``: default to siblings ``dpo`` /
+      ``prepared-dpo`` of the KRSL ones, so the two runs never share a folder.
+
+    DPO settings, named explicitly: ``rl: dpo``, ``rl_beta`` (Axolotl's key;
+    ``dpo_beta`` is deprecated and ignored), ``dpo_loss_type: [sigmoid]``,
+    ``precompute_ref_log_probs: false`` (TRL's default: the reference
+    log-probs are computed each step with the adapter disabled). Axolotl has no
+    key for TRL's ``disable_dropout``; TRL's default (true) applies, which also
+    zeroes ``lora_dropout`` during DPO.
+    """
+    cfg = {key: copy.deepcopy(value) for key, value in krsl_cfg.items() if not key.startswith("edit_")}
+    cfg["edit_krsl"] = False
+    cfg["rl"] = "dpo"
+    cfg["rl_beta"] = float(beta)
+    cfg["dpo_loss_type"] = ["sigmoid"]
+    cfg["precompute_ref_log_probs"] = False
+    cfg["datasets"] = [dpo_dataset(str(data_path), chat_template)]
+    if krsl_cfg.get("test_datasets"):
+        cfg["test_datasets"] = [
+            dpo_dataset(str(ds["path"]), chat_template, ds.get("split")) for ds in krsl_cfg["test_datasets"]
+        ]
+    out = output_dir or _sibling(krsl_cfg.get("output_dir"), "dpo")
+    prepared = dataset_prepared_path or _sibling(krsl_cfg.get("dataset_prepared_path"), "prepared-dpo")
+    for key, value in (("output_dir", out), ("dataset_prepared_path", prepared)):
+        if value is not None:
+            cfg[key] = value
+    return cfg
