@@ -97,7 +97,7 @@ def test_shipped_plans_load():
 def test_paper_plan_dry_run_without_data(tmp_path):
     """The paper's plan prints every stage with its config before any data exists."""
     out = subprocess.run([sys.executable, "-m", "edit_plugin.cli", "experiment", str(ROOT / "experiments" / "paper.yml"),
-                          "--dry-run", "--out", str(tmp_path / "run")], capture_output=True, text=True, cwd=tmp_path)
+                          "--dry-run", "--out", str(tmp_path / "run")], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     text = out.stdout
     for condition_name in ("std_cot_repeat", "std_cot_dual", "dpo", "edit", "edit_wo_rwc",

@@ -1,7 +1,7 @@
-"""Collect the finished evaluations of a run into ``results.jsonl`` (one row
-per condition × seed × benchmark), ``outcomes.jsonl`` (one row per question),
-``table.md``, ``accuracy.png`` and ``samples.md``; re-written after every
-evaluation, so a partial run already has its partial table."""
+"""Collect the finished evaluations of a run (``outcomes/<model>/<benchmark>.jsonl``,
+one row per question) into ``results.jsonl`` (one row per condition × seed ×
+benchmark), ``table.md``, ``accuracy.png`` and ``samples.md``; re-written
+after every evaluation, so a partial run already has its partial table."""
 
 from __future__ import annotations
 
@@ -79,7 +79,6 @@ def write_results(plan: Plan, out: Path, results_dir: Path, outcome_file: Callab
     rows, outcomes, samples = collect(plan, outcome_file)
     results_dir.mkdir(parents=True, exist_ok=True)
     write_records(results_dir / "results.jsonl", rows)
-    write_records(results_dir / "outcomes.jsonl", outcomes)
     write_text_atomically(results_dir / "samples.md", samples_markdown(samples))
     if not rows:
         return

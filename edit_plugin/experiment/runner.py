@@ -1,10 +1,14 @@
 """`edit-cot experiment PLAN.yml`: run a plan's stages in order, resumably.
 
-A finished stage leaves a marker (``stages/<id>.json``, written last and
-atomically, with a hash of its config); an evaluation leaves its outcome file.
+A finished training stage leaves a marker (``stages/<id>.json``, written
+last and atomically, with a hash of its config); an evaluation leaves its
+outcome file in the results folder (``outcomes/<model>/<benchmark>.jsonl``).
 Started again with the same command, a killed run skips what is finished and
-redoes only the stage it was in. A finished stage whose config has since
-changed is an error, not a silent mix of two plans.
+redoes only the stage it was in. A model is trained only while one of its
+evaluations is missing, so a results folder carried to a fresh machine (say,
+committed) resumes there without training finished models again. A finished
+stage whose config has since changed is an error, not a silent mix of two
+plans.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ class ExperimentRunner:
         return self.out / "stages" / f"{stage_id}.json"
 
     def outcome_file(self, model: str, benchmark: str) -> Path:
-        return self.out / "eval" / model / f"{benchmark}.jsonl"
+        return self.results_dir / "outcomes" / model / f"{benchmark}.jsonl"
 
     def merged(self, model: str) -> Path:
         return self.out / "models" / model / "merged"
@@ -196,8 +200,8 @@ class ExperimentRunner:
         _, stages = self.prepare()
         (self.out / "plan.yml").write_text(Path(self.plan.source).read_text() if self.plan.source else "")
         self._check_lengths(stages)
-        todo = [s for s in stages if not self._finished(s)]
-        self.say(f"experiment {self.plan.name}: {len(stages)} stages, {len(stages) - len(todo)} already done; "
+        todo = self._todo(stages)
+        self.say(f"experiment {self.plan.name}: {len(stages)} stages, {len(stages) - len(todo)} done or not needed; "
                  f"work folder {self.out}")
         for stage in todo:
             index = stages.index(stage) + 1
@@ -216,8 +220,18 @@ class ExperimentRunner:
                 self._report()
                 self._free_models(stages)
         self._report()
-        self.say(f"results.jsonl, outcomes.jsonl, table.md, accuracy.png -> {self.results_dir}")
+        self.say(f"results.jsonl, table.md, accuracy.png, samples.md, outcomes/ -> {self.results_dir}")
         return self.results_dir
+
+    def _todo(self, stages: list[Stage]) -> list[Stage]:
+        """Missing evaluations, and the unfinished training stages their models need."""
+        missing = [s for s in stages if s.kind == EVAL and not self._finished(s)]
+        needed = {s.model for s in missing}
+        for stage in reversed(stages):  # a stage's needs come before it
+            if stage.kind == TRAIN and stage.id in needed:
+                needed.update(stage.needs)
+        return [s for s in stages if (s.kind == EVAL and s in missing)
+                or (s.kind == TRAIN and s.id in needed and not self._finished(s))]
 
     def _check_lengths(self, stages: list[Stage]) -> None:
         """Log, per training file, its longest row against sequence_len."""

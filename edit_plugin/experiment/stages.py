@@ -4,7 +4,7 @@ derived from the student's recipes by overrides (no YAML is hand-copied).
 Stage ids: ``s1-<data>-seed<k>`` (shared by every condition with that stage 1
 and seed), ``s2-<condition>-seed<k>``, ``eval-<model>-<benchmark>``. Seed-major
 order: the first seed's conditions finish (and are reported) before the
-second seed starts.
+second seed starts; conditions with fewer seeds than the others come last.
 """
 
 from __future__ import annotations
@@ -121,9 +121,12 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str) 
                       f"teacher-forced metrics of {model_id} on held-out pairs",
                       model=model_id, benchmark=TEACHER_FORCED, needs=needs))
 
-    trained = [(seed, name) for name, seeds in plan.conditions.items() if plan.condition(name).trains
-               for seed in seeds]
-    for seed, name in sorted(trained, key=lambda x: x[0]):
+    # Conditions run for every seed come first (seed-major), those run for
+    # fewer seeds (ablations) after them: the main comparison finishes first.
+    most = max(len(seeds) for seeds in plan.conditions.values())
+    trained = [(len(seeds) < most, seed, i, name) for i, (name, seeds) in enumerate(plan.conditions.items())
+               if plan.condition(name).trains for seed in seeds]
+    for _, seed, _, name in sorted(trained):
         c = plan.condition(name)
         s1 = f"s1-{c.stage1}-seed{seed}"
         add(Stage(s1, TRAIN, f"stage 1: SFT on {c.stage1} (seed {seed})",
