@@ -15,9 +15,13 @@ def test_multiple_choice(answer, expected):
     assert canonical(answer, "choice", LABELS, TEXTS) == expected
 
 
+# 28 options: the labels run A..Z, AA, AB.
+LABELS_PAST_Z = [chr(65 + i) for i in range(26)] + ["AA", "AB"]
+TEXTS_PAST_Z = [f"shape {i}" for i in range(28)]
+
+
 def test_labels_past_z():
-    labels = [chr(65 + i) for i in range(26)] + ["AA", "AB"]
-    texts = [f"shape {i}" for i in range(28)]
+    labels, texts = LABELS_PAST_Z, TEXTS_PAST_Z
     assert canonical("(AB)", "choice", labels, texts) == "AB"
     assert canonical("an", "choice", labels, texts) == ""
 
@@ -76,8 +80,7 @@ def test_an_option_text_with_a_connector_is_one_option():
 
 
 def test_hedges_past_label_z():
-    labels = [chr(65 + i) for i in range(26)] + ["AA", "AB"]
-    texts = [f"shape {i}" for i in range(28)]
+    labels, texts = LABELS_PAST_Z, TEXTS_PAST_Z
     assert canonical("(AA) or (AB)", "choice", labels, texts) == ""
     assert canonical("(AB). (AB) is right", "choice", labels, texts) == "AB"
 

@@ -77,22 +77,7 @@ def test_equal_likelihoods_count_half():
 
 # --- the glue on a tiny random Llama with the student's tokenizer ----------
 
-@pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory, chat_tokenizer):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny-llama-tf")
-    config = LlamaConfig(
-        vocab_size=len(chat_tokenizer), hidden_size=32, intermediate_size=64,
-        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=512, tie_word_embeddings=True,
-        bos_token_id=chat_tokenizer.bos_token_id, eos_token_id=chat_tokenizer.eos_token_id,
-        pad_token_id=chat_tokenizer.pad_token_id,
-    )
-    LlamaForCausalLM(config).save_pretrained(path)
-    chat_tokenizer.save_pretrained(path)
-    return path
+# `tiny_llama` (a random 2-layer Llama with the student's tokenizer) comes from conftest.py.
 
 
 @pytest.fixture(scope="module")
