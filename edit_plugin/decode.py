@@ -26,8 +26,9 @@ def greedy_generate(model, tokenizer, prompts: Sequence[str], max_new_tokens: in
         for start in range(0, len(prompts), batch_size):
             encoded = [encode_prompt(tokenizer, p) for p in prompts[start:start + batch_size]]
             width = max(len(ids) for ids in encoded)
-            input_ids = torch.tensor([[pad_id] * (width - len(ids)) + ids for ids in encoded])
-            attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded])
+            input_ids = torch.tensor([[pad_id] * (width - len(ids)) + ids for ids in encoded], device=model.device)
+            attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded],
+                                     device=model.device)
             with torch.no_grad():
                 generated = model.generate(
                     input_ids=input_ids, attention_mask=attention, do_sample=False,

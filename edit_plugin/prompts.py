@@ -27,6 +27,16 @@ def build_prompt(question: str, description: str | None = None) -> str:
     return f"{question}\n\nA:"
 
 
+def question_of(prompt: str) -> str:
+    """The question inside a prompt of `build_prompt` (its inverse), with
+    whitespace collapsed: what two prompts with different task descriptions
+    share when they ask the same thing."""
+    body = prompt[:-len("\n\nA:")] if prompt.endswith("\n\nA:") else prompt
+    if body.startswith("Task Description:\n") and "\nQ:" in body:
+        body = body.split("\nQ:", 1)[1]
+    return " ".join(body.split())
+
+
 def format_answer_sentence(answer: str) -> str:
     """The closing sentence of a CoT: ``Therefore, the answer is X.``"""
     return f"{ANSWER_PHRASE} {answer}."

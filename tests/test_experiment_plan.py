@@ -107,3 +107,81 @@ def test_paper_plan_dry_run_without_data(tmp_path):
     assert "base_model: meta-llama/Llama-2-7b-hf" in text and "rl: dpo" in text
     assert "eval-s2-edit-seed42-BBH-test" in text
     assert not (tmp_path / "run").exists()  # nothing was run or written
+
+
+def test_every_training_stage_has_its_own_folders(tmp_path):
+    names = ["std_cot", "edit_wo_krsl", "std_cot_dual", "dpo", "edit", "edit_wo_rwc", "edit_correct_only",
+             "edit_incorrect_only", "edit_error_logic"]
+    plan = parse_plan(minimal(conditions=names, seeds=[1, 2]))
+    stages = [s for s in build_stages(plan, tmp_path, ExperimentData(tmp_path / "data"), "BASE") if s.kind == "train"]
+    for key in ("output_dir", "dataset_prepared_path"):
+        folders = [s.config[key] for s in stages]
+        assert len(set(folders)) == len(folders), key
+        assert all(Path(f).name == s.id for f, s in zip(folders, stages)) or key == "dataset_prepared_path"
+    by_id = {s.id: s for s in stages}
+    # Stage 2 of std_cot_dual is SFT on the same pairs, batch and epochs as KRSL.
+    dual, krsl = by_id["s2-std_cot_dual-seed1"].config, by_id["s2-edit-seed1"].config
+    assert dual["datasets"][0]["type"] == "edit_plugin.dual_cot.sft"
+    assert dual["datasets"][0]["path"] == krsl["datasets"][0]["path"]
+    assert all(dual[k] == krsl[k] for k in ("learning_rate", "num_epochs", "micro_batch_size"))
+    assert not any(k.startswith("edit_") and k != "edit_krsl" for k in dual) and dual["edit_krsl"] is False
+    assert by_id["s2-edit_wo_rwc-seed1"].config["base_model"].endswith("s1-teacher-seed1/merged")
+    assert by_id["s2-edit_wo_rwc-seed1"].config["datasets"][0]["path"].endswith("pairs_corrupted.jsonl")
+    assert by_id["s2-edit_error_logic-seed1"].config["datasets"][0]["path"].endswith("pairs_error-logic.jsonl")
+
+
+def test_dpo_without_chat_template_uses_the_plain_transform(tmp_path):
+    plan = parse_plan(minimal(conditions=["dpo"], seeds=[1]))
+    stages = build_stages(plan, tmp_path, ExperimentData(tmp_path / "data"), "BASE", chat_template=False)
+    dpo = next(s for s in stages if s.id == "s2-dpo-seed1").config
+    assert dpo["datasets"][0]["type"] == "edit_plugin.dpo_plain"
+
+
+def test_steps_count_as_axolotl_does(tmp_path):
+    plan = parse_plan(minimal(conditions=["std_cot"], seeds=[1],
+                              overrides={"stage1": {"micro_batch_size": 8, "num_epochs": 2}}))
+    stage = build_stages(plan, tmp_path, ExperimentData(tmp_path / "data"), "BASE")[0]
+    stage.rows = 180
+    assert stage.steps == 45  # ceil(180 * 2 / 8), not ceil(180 / 8) * 2 = 46
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"overrides": {"all": {"seed": 3}}}, "set by the runner"),
+    ({"overrides": {"stage2": {"output_dir": "x"}}}, "set by the runner"),
+    ({"conditions": ["teacher"]}, "unknown condition|scored teacher"),
+    ({"evaluation": {"benchmarks": [{"name": "heldout_pairs", "heldout": 2}]}}, "teacher-forced"),
+    ({"evaluation": {"benchmarks": [{"name": "a", "heldout": 2}], "teacher": {"backnd": "vllm"}}}, "unknown keys"),
+])
+def test_reserved_names_and_keys(change, message):
+    with pytest.raises(PlanError, match=message):
+        parse_plan(minimal(**change))
+
+
+def test_a_changed_plan_does_not_reuse_finished_work(tmp_path):
+    """A finished stage whose config changed since is an error, also when all
+    of its evaluations are done (nothing would be trained again)."""
+    import json
+
+    from edit_plugin.experiment.runner import ExperimentError, ExperimentRunner
+
+    raw = minimal(conditions=["std_cot"], seeds=[1])
+    runner = ExperimentRunner(parse_plan(raw), tmp_path / "run")
+    runner.base_model = "BASE"
+    runner.data = ExperimentData(tmp_path / "data")
+    stages = build_stages(runner.plan, runner.out, runner.data, "BASE")
+    runner.stages = {s.id: s for s in stages}
+    for stage in stages:
+        stage.benchmark_kind = "questions"
+        record = runner._record(stage)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"fingerprint": runner.fingerprint(stage)}))
+        if stage.kind == "eval":
+            runner.outcome_file(stage.model, stage.benchmark).write_text("")
+    assert runner._todo(stages) == []
+
+    changed = ExperimentRunner(parse_plan({**raw, "overrides": {"stage1": {"learning_rate": 1.0e-4}}}), tmp_path / "run")
+    changed.base_model, changed.data = "BASE", runner.data
+    stages = build_stages(changed.plan, changed.out, changed.data, "BASE")
+    changed.stages = {s.id: s for s in stages}
+    with pytest.raises(ExperimentError, match="s1-teacher-seed1 finished with another config"):
+        changed._todo(stages)

@@ -131,7 +131,8 @@ def sample_rows(samples: dict) -> list[dict]:
     for task, entries in sorted(samples.items()):
         for entry in entries:
             completion = entry["resps"][0][0] if entry.get("resps") and entry["resps"][0] else ""
-            rows.append({"task": task, "doc_id": entry["doc_id"], "target": entry.get("target"),
+            rows.append({"task": task, "doc_id": entry["doc_id"], "question": (entry.get("doc") or {}).get("question"),
+                         "target": entry.get("target"),
                          "prediction": (entry.get("filtered_resps") or [""])[0],
                          "correct": bool(entry.get("exact_match", 0.0)), "completion": completion})
     return rows

@@ -25,7 +25,7 @@ STAGE2_LOSSES = (SFT, DPO, KRSL)
 class Condition:
     name: str
     description: str
-    stage1: str                    # one of STAGE1_DATA; None only for `base`
+    stage1: str | None             # one of STAGE1_DATA; None only for `base`
     stage2: str | None = None      # one of STAGE2_LOSSES
     pairs: str = "all"             # which dual pairs stage 2 reads: all | corrupted | rectified | error:<type>
     alpha: float = 1.0             # KRSL weights

@@ -48,12 +48,49 @@ class ExperimentData:
         return self.folder / "summary.json"
 
 
+def file_digest(path: Path) -> str | None:
+    """A short sha256 of a file's bytes (None when it does not exist)."""
+    if not Path(path).is_file():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
 def _spec_hash(plan: Plan) -> str:
+    """What the data files depend on: the data section, the held-out
+    benchmarks, and the content (not the path) of a teacher folder's files."""
     spec = {"synthetic": asdict(plan.synthetic) if plan.synthetic else None,
-            "dir": str(plan.data_dir) if plan.data_dir else None, "stage2_pairs": plan.stage2_pairs,
+            "dir": {name: file_digest(plan.data_dir / name) for name in ("sft.jsonl", "dual_cot.jsonl", "repeat.jsonl")}
+            if plan.data_dir else None,
+            "stage2_pairs": plan.stage2_pairs,
             "benchmarks": [asdict(b) for b in plan.benchmarks if b.kind != "lm_eval"],
             "teacher_forced": plan.teacher_forced}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def needed_files(plan: Plan, data: ExperimentData) -> list[Path]:
+    """Every file the plan's stages and evaluations read."""
+    files = [data.stage1(TEACHER), data.stage1(ALL_CORRECT), data.pairs("all")]
+    for name in plan.conditions:
+        c = plan.condition(name)
+        if c.stage1 == REPEAT:
+            files.append(data.stage1(REPEAT))
+        if c.stage2:
+            files.append(data.pairs(c.pairs))
+    files += [data.questions(b.name) for b in plan.benchmarks if b.kind != "lm_eval"]
+    if plan.teacher_forced is not None:
+        files.append(data.heldout_pairs)
+    return files
+
+
+def training_questions(data: ExperimentData) -> set[str]:
+    """The questions of every training file (for overlap checks against
+    benchmark documents, whose task descriptions may differ)."""
+    from edit_plugin.prompts import question_of
+
+    questions = set()
+    for path in sorted(data.folder.glob("sft_*.jsonl")) + sorted(data.folder.glob("pairs_*.jsonl")):
+        questions |= {question_of(r["prompt"]) for r in iter_records(path, fields=("prompt",))}
+    return questions
 
 
 def count_rows(path: Path) -> int | None:
@@ -71,7 +108,8 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
     if allow_missing and plan.data_dir is not None and not (plan.data_dir / "sft.jsonl").is_file():
         return data
     digest = _spec_hash(plan)
-    if data.summary.is_file() and json.loads(data.summary.read_text()).get("spec") == digest:
+    if (data.summary.is_file() and json.loads(data.summary.read_text()).get("spec") == digest
+            and all(path.is_file() for path in needed_files(plan, data))):
         return data
     if plan.synthetic is not None:
         dual, sft, summary = _synthetic_teacher(plan)

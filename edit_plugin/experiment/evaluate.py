@@ -26,7 +26,8 @@ def score_questions(model_path: str, questions: list[dict], max_new_tokens: int,
     from edit_plugin.decode import greedy_generate
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device)
     completions = greedy_generate(model, tokenizer, [q["prompt"] for q in questions], max_new_tokens,
                                   batch_size, desc)
     return [{"question_id": q.get("id", str(i)), "task": q.get("task", ""),
@@ -48,8 +49,9 @@ def score_lm_eval(model_path: str, tasks: list[str], limit: int | None, max_new_
     if proc.returncode != 0:
         tail = "".join(log_path.read_text(encoding="utf-8").splitlines(True)[-30:])
         raise RuntimeError(f"`edit-cot eval` failed (exit {proc.returncode}); log: {log_path}\n{tail}")
-    return [{"question_id": f"{row['task']}/{row['doc_id']}", "task": row["task"], "correct": row["correct"],
-             "answered": extract_answer(row["completion"]) is not None, "completion": row["completion"]}
+    return [{"question_id": f"{row['task']}/{row['doc_id']}", "task": row["task"], "question": row.get("question"),
+             "correct": row["correct"], "answered": extract_answer(row["completion"]) is not None,
+             "completion": row["completion"]}
             for _, row in iter_jsonl(out_dir / "samples.jsonl", lambda row: None)]
 
 

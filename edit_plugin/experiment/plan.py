@@ -12,6 +12,10 @@ import yaml
 from edit_plugin.experiment.conditions import Condition, condition
 
 OVERRIDE_GROUPS = ("all", "stage1", "stage2", "sft2", "dpo", "krsl")
+# Keys the runner sets per stage and seed; an override would merge runs.
+RUNNER_KEYS = {"base_model", "seed", "datasets", "output_dir", "dataset_prepared_path", "rl", "edit_krsl"}
+PAIRS_BENCHMARK = "heldout_pairs"  # the teacher-forced metrics' benchmark name
+RESERVED_ROW = "teacher"           # the scored teacher's row
 
 
 class PlanError(ValueError):
@@ -45,6 +49,7 @@ class Plan:
     name: str
     recipes: Path
     base_model: str | None
+    chat_template: bool | None                 # None: read from the student's tokenizer
     conditions: dict[str, list[int]]           # condition name -> seeds
     custom_conditions: dict[str, dict]
     synthetic: SyntheticData | None
@@ -61,6 +66,9 @@ class Plan:
 
     def condition(self, name: str) -> Condition:
         return condition(name, self.custom_conditions)
+
+    def benchmark(self, name: str) -> Benchmark:
+        return next(b for b in self.benchmarks if b.name == name)
 
 
 def _require(mapping: dict, key: str, where: str):
@@ -89,7 +97,7 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     _only(raw, {"name", "student", "data", "conditions", "seeds", "custom_conditions", "overrides",
                 "evaluation", "notes"}, "plan")
     student = _require(raw, "student", "plan")
-    _only(student, {"recipes", "base_model"}, "student")
+    _only(student, {"recipes", "base_model", "chat_template"}, "student")
     data = _require(raw, "data", "plan")
     _only(data, {"synthetic", "dir", "stage2_pairs"}, "data")
     if ("synthetic" in data) == ("dir" in data):
@@ -125,8 +133,14 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         except ValueError as err:
             raise PlanError(f"conditions: {err}") from None
         conditions[name] = seeds
+    if RESERVED_ROW in conditions:
+        raise PlanError(f"conditions: {RESERVED_ROW!r} is the row of the scored teacher, not a condition")
     overrides = raw.get("overrides") or {}
     _only(overrides, set(OVERRIDE_GROUPS), "overrides")
+    for group, keys in overrides.items():
+        owned = sorted(set(keys or {}) & RUNNER_KEYS)
+        if owned:
+            raise PlanError(f"overrides.{group}: {owned} are set by the runner per stage and seed")
     evaluation = _require(raw, "evaluation", "plan")
     _only(evaluation, {"benchmarks", "max_new_tokens", "batch_size", "teacher_forced", "teacher"}, "evaluation")
     benchmarks = []
@@ -138,25 +152,31 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
                           lm_eval=spec.get("lm_eval"), limit=spec.get("limit"))
         if sum(x is not None for x in (bench.heldout, bench.questions, bench.lm_eval)) != 1:
             raise PlanError(f"{where}: give exactly one of heldout, questions, lm_eval")
+        if bench.name == PAIRS_BENCHMARK:
+            raise PlanError(f"{where}: {PAIRS_BENCHMARK!r} is the name of the teacher-forced metrics")
         if bench.heldout is not None and synthetic is None:
             raise PlanError(f"{where}: `heldout` needs synthetic data; use `questions: FILE` instead")
         benchmarks.append(bench)
     names = [b.name for b in benchmarks]
     if len(set(names)) != len(names):
         raise PlanError(f"evaluation.benchmarks: repeated names {names}")
+    teacher = evaluation.get("teacher")
+    if teacher is not None:
+        _only(teacher, {"backend", "model_args", "model"}, "evaluation.teacher")
+        _require(teacher, "model_args", "evaluation.teacher")
     teacher_forced = evaluation.get("teacher_forced")
     if isinstance(teacher_forced, int) and synthetic is None:
         raise PlanError("evaluation.teacher_forced: a number of pairs needs synthetic data; give a dual-CoT file")
     return Plan(
         name=str(raw.get("name") or (source.stem if source else "experiment")),
         recipes=Path(_require(student, "recipes", "student")),
-        base_model=student.get("base_model"),
+        base_model=student.get("base_model"), chat_template=student.get("chat_template"),
         conditions=conditions, custom_conditions=custom, synthetic=synthetic,
         data_dir=Path(data["dir"]) if "dir" in data else None,
         stage2_pairs=data.get("stage2_pairs"), overrides={k: dict(v or {}) for k, v in overrides.items()},
         benchmarks=benchmarks, max_new_tokens=int(evaluation.get("max_new_tokens", 256)),
         batch_size=int(evaluation.get("batch_size", 8)), teacher_forced=teacher_forced,
-        teacher=evaluation.get("teacher"), source=source,
+        teacher=teacher, source=source,
     )
 
 

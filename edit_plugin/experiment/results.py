@@ -10,10 +10,11 @@ from pathlib import Path
 
 from edit_plugin.evaluation.teacher_forced import AGGREGATE_NAMES
 from edit_plugin.experiment.plan import Plan
-from edit_plugin.experiment.stages import TEACHER, TEACHER_FORCED, model_of
+from edit_plugin.experiment.stages import TEACHER_FORCED, TEACHER_MODEL, model_of
 from edit_plugin.records import iter_jsonl, write_records, write_text_atomically
 
 SAMPLES_SHOWN = 2
+BASELINE = "std_cot"
 
 
 def _read(path: Path) -> list[dict]:
@@ -36,13 +37,29 @@ def summarize_outcomes(outcomes: list[dict], benchmark: str) -> dict:
             "answer_rate": sum(bool(o.get("answered")) for o in outcomes) / n if n else 0.0}
 
 
+def outcome_rows(found: list[dict], benchmark: str, key: dict) -> list[dict]:
+    """Per-question rows for the report's paired bootstrap: ``correct`` for
+    accuracy and ``answer_rate`` (as metrics), or the teacher-forced values."""
+    rows = []
+    for o in found:
+        if benchmark == TEACHER_FORCED:
+            rows += [{**key, "question_id": o["question_id"], "metric": aggregate, "correct": o[per]}
+                     for per, aggregate in AGGREGATE_NAMES.items() if o.get(per) is not None]
+        else:
+            rows.append({**key, "question_id": o["question_id"], "correct": o["correct"]})
+            rows.append({**key, "question_id": o["question_id"], "metric": "answer_rate",
+                         "correct": float(bool(o.get("answered")))})
+    return rows
+
+
 def collect(plan: Plan, outcome_file: Callable[[str, str], Path]) -> tuple[list[dict], list[dict], dict]:
     """(results rows, outcome rows, samples: (condition, benchmark) -> completions)."""
     benchmarks = [b.name for b in plan.benchmarks] + ([TEACHER_FORCED] if plan.teacher_forced is not None else [])
     rows, outcomes, samples = [], [], {}
     runs = [(name, seed, model_of(plan, name, seed)) for name, seeds in plan.conditions.items() for seed in seeds]
     if plan.teacher:
-        runs.append((TEACHER, 0, TEACHER))
+        runs.append((TEACHER_MODEL, 0, TEACHER_MODEL))
+    baseline_seeds = plan.conditions.get(BASELINE, [])
     for name, seed, model in runs:
         for benchmark in benchmarks:
             path = outcome_file(model, benchmark)
@@ -51,13 +68,12 @@ def collect(plan: Plan, outcome_file: Callable[[str, str], Path]) -> tuple[list[
             found = _read(path)
             rows.append({"condition": name, "seed": seed, "benchmark": benchmark, "model": model,
                          **summarize_outcomes(found, benchmark)})
-            key = {"condition": name, "seed": seed, "benchmark": benchmark}
-            for o in found:
-                if benchmark == TEACHER_FORCED:
-                    outcomes += [{**key, "question_id": o["question_id"], "metric": aggregate, "correct": o[per]}
-                                 for per, aggregate in AGGREGATE_NAMES.items() if o.get(per) is not None]
-                else:
-                    outcomes.append({**key, "question_id": o["question_id"], "correct": o["correct"]})
+            # An untrained model (the student, the teacher) is one run whatever the
+            # seed: its outcomes are paired with every seed of the baseline.
+            pair_seeds = baseline_seeds if model in (TEACHER_MODEL, "base") and baseline_seeds else [seed]
+            for paired_seed in pair_seeds:
+                key = {"condition": name, "seed": paired_seed, "benchmark": benchmark}
+                outcomes += outcome_rows(found, benchmark, key)
             if benchmark != TEACHER_FORCED and (name, benchmark) not in samples:
                 samples[(name, benchmark)] = [o.get("completion", "") for o in found[:SAMPLES_SHOWN]]
     return rows, outcomes, samples
@@ -83,8 +99,8 @@ def write_results(plan: Plan, out: Path, results_dir: Path, outcome_file: Callab
     if not rows:
         return
     benchmarks = [b.name for b in plan.benchmarks]
-    order = list(plan.conditions) + ([TEACHER] if plan.teacher else [])
+    order = list(plan.conditions) + ([TEACHER_MODEL] if plan.teacher else [])
     write_text_atomically(results_dir / "table.md",
-                          table_markdown(rows, outcomes, baseline="std_cot", benchmarks=benchmarks,
+                          table_markdown(rows, outcomes, baseline=BASELINE, benchmarks=benchmarks,
                                          conditions=order) + "\n")
     plot(rows, results_dir / "accuracy.png")

@@ -1,14 +1,17 @@
 """`edit-cot experiment PLAN.yml`: run a plan's stages in order, resumably.
 
 A finished training stage leaves a marker (``stages/<id>.json``, written
-last and atomically, with a hash of its config); an evaluation leaves its
-outcome file in the results folder (``outcomes/<model>/<benchmark>.jsonl``).
-Started again with the same command, a killed run skips what is finished and
-redoes only the stage it was in. A model is trained only while one of its
-evaluations is missing, so a results folder carried to a fresh machine (say,
-committed) resumes there without training finished models again. A finished
-stage whose config has since changed is an error, not a silent mix of two
-plans.
+last and atomically) with its fingerprint: a hash of its config, of the
+content of its data file and of the stage it starts from. A finished
+evaluation leaves its outcome file in the results folder
+(``outcomes/<model>/<benchmark>.jsonl``) and beside it a ``.json`` with the
+fingerprint of the model and of what was scored. Started again with the same
+command, a killed run skips what is finished and redoes only the stage it
+was in. A model is trained only while one of its evaluations is missing, so a
+results folder carried to a fresh machine (say, committed) resumes there
+without training finished models again. A finished stage or evaluation whose
+fingerprint no longer matches the plan is an error, never a silent mix of
+two plans.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ import yaml
 
 from edit_plugin.axolotl_runner import run_axolotl
 from edit_plugin.experiment import evaluate
-from edit_plugin.experiment.data import ExperimentData, count_rows, prepare_data
+from edit_plugin.experiment.data import ExperimentData, count_rows, file_digest, prepare_data, training_questions
 from edit_plugin.experiment.plan import Plan
 from edit_plugin.experiment.results import write_results
-from edit_plugin.experiment.stages import EVAL, TEACHER, TEACHER_FORCED, TRAIN, Stage, build_stages
+from edit_plugin.experiment.stages import (EVAL, TEACHER_FORCED, TEACHER_MODEL, TRAIN, Stage, build_stages,
+                                          merged_model)
 from edit_plugin.records import iter_records, write_json, write_records
 
 # Seconds per training step / per scored question before anything is measured
@@ -42,8 +46,8 @@ class ExperimentError(RuntimeError):
     pass
 
 
-def config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def digest(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def resolve_base_model(plan: Plan) -> str:
@@ -72,8 +76,7 @@ class Clock:
 
     def estimate(self, stage: Stage, items: int | None) -> float:
         if stage.kind == TRAIN:
-            loss = "sft" if stage.loss == "sft" and stage.id.startswith("s1-") else stage.loss
-            return STAGE_OVERHEAD_SECONDS + (stage.steps or 0) * self.step_seconds.get(loss, 20.0)
+            return STAGE_OVERHEAD_SECONDS + (stage.steps or 0) * self.step_seconds.get(stage.loss, 20.0)
         return 20.0 + (items or 0) * self.item_seconds.get(stage.benchmark_kind, 1.0)
 
     def learn(self, stage: Stage, seconds: float, items: int | None) -> None:
@@ -97,6 +100,7 @@ class ExperimentRunner:
         self.keep_models = keep_models
         self.stream = stream or sys.stdout
         self.clock = Clock()
+        self._fingerprints: dict[str, str] = {}
 
     # --- paths ----------------------------------------------------------------
     def marker(self, stage_id: str) -> Path:
@@ -106,7 +110,7 @@ class ExperimentRunner:
         return self.results_dir / "outcomes" / model / f"{benchmark}.jsonl"
 
     def merged(self, model: str) -> Path:
-        return self.out / "models" / model / "merged"
+        return merged_model(self.out, model)
 
     def config_path(self, stage_id: str) -> Path:
         return self.out / "configs" / f"{stage_id}.yml"
@@ -121,27 +125,49 @@ class ExperimentRunner:
         self.base_model = ("<embedded SmolLM2-135M-Instruct>" if dry_run and self.plan.base_model == "embedded"
                            else resolve_base_model(self.plan))
         data = prepare_data(self.plan, data_folder or self.out / "data", allow_missing=dry_run)
-        stages = build_stages(self.plan, self.out, data, self.base_model)
+        stages = build_stages(self.plan, self.out, data, self.base_model, self._chat_template(dry_run))
         for stage in stages:
             if stage.kind == EVAL:
                 stage.benchmark_kind = self._benchmark_kind(stage.benchmark)
-        self.data = data
+        self.data, self.stages = data, {s.id: s for s in stages}
         return data, stages
 
+    def _chat_template(self, dry_run: bool) -> bool:
+        """Whether the student's tokenizer has a chat template (the plan's
+        ``student.chat_template`` wins); a dry run without the tokenizer at
+        hand assumes one."""
+        if self.plan.chat_template is not None:
+            return bool(self.plan.chat_template)
+        from transformers import AutoTokenizer
+
+        from edit_plugin.chat import has_chat_template
+
+        try:
+            return has_chat_template(AutoTokenizer.from_pretrained(self.base_model))
+        except (OSError, ValueError):
+            if dry_run:
+                return True
+            raise
+
     def _benchmark_kind(self, name: str) -> str:
-        if name == TEACHER_FORCED:
-            return TEACHER_FORCED
-        return next(b.kind for b in self.plan.benchmarks if b.name == name)
+        return TEACHER_FORCED if name == TEACHER_FORCED else self.plan.benchmark(name).kind
 
     def _items(self, stage: Stage) -> int | None:
         if stage.kind != EVAL:
             return None
         if stage.benchmark == TEACHER_FORCED:
             return count_rows(self.data.heldout_pairs)
-        bench = next(b for b in self.plan.benchmarks if b.name == stage.benchmark)
+        bench = self.plan.benchmark(stage.benchmark)
         if bench.kind == "lm_eval":
             return (bench.limit or 250) * len(bench.lm_eval)
         return count_rows(self.data.questions(bench.name))
+
+    def _pairs_max_length(self) -> int:
+        """The KRSL stage's sequence_len: held-out pairs are cut as training pairs are."""
+        cfg = yaml.safe_load((self.plan.recipes / "krsl.yml").read_text())
+        for group in ("all", "stage2", "krsl"):
+            cfg.update(self.plan.overrides.get(group, {}))
+        return int(cfg.get("sequence_len", 2048))
 
     @staticmethod
     def _use_local_benchmark_data() -> None:
@@ -152,6 +178,50 @@ class ExperimentRunner:
         shared = Path(__file__).resolve().parents[3] / "shared" / "data"
         if not os.environ.get(DATA_DIR_ENV) and shared.is_dir():
             os.environ[DATA_DIR_ENV] = str(shared)
+
+    # --- fingerprints ---------------------------------------------------------
+    def fingerprint(self, stage: Stage) -> str:
+        """A training stage: its config, its data's content and its parent's
+        fingerprint. An evaluation: the model's fingerprint and what is scored."""
+        if stage.id in self._fingerprints:
+            return self._fingerprints[stage.id]
+        if stage.kind == TRAIN:
+            data_file = Path(stage.config["datasets"][0]["path"])
+            value = digest({"config": stage.config, "data": file_digest(data_file),
+                            "parents": [self.fingerprint(self.stages[n]) for n in stage.needs]})
+        else:
+            if stage.model in self.stages:
+                model = self.fingerprint(self.stages[stage.model])
+            elif stage.model == TEACHER_MODEL:
+                model = self.plan.teacher
+            else:
+                model = self.base_model
+            if stage.benchmark == TEACHER_FORCED:
+                scored = {"pairs": file_digest(self.data.heldout_pairs), "max_length": self._pairs_max_length()}
+            else:
+                bench = self.plan.benchmark(stage.benchmark)
+                scored = ({"lm_eval": bench.lm_eval, "limit": bench.limit} if bench.kind == "lm_eval"
+                          else {"questions": file_digest(self.data.questions(bench.name))})
+                scored["max_new_tokens"] = self.plan.max_new_tokens
+            value = digest({"model": model, "scored": scored})
+        self._fingerprints[stage.id] = value
+        return value
+
+    def _record(self, stage: Stage) -> Path:
+        """Where a finished stage's fingerprint is kept."""
+        if stage.kind == TRAIN:
+            return self.marker(stage.id)
+        return self.outcome_file(stage.model, stage.benchmark).with_suffix(".json")
+
+    def _finished(self, stage: Stage) -> bool:
+        record = self._record(stage)
+        if not record.is_file() or (stage.kind == EVAL and not self.outcome_file(stage.model, stage.benchmark).is_file()):
+            return False
+        if json.loads(record.read_text()).get("fingerprint") != self.fingerprint(stage):
+            raise ExperimentError(
+                f"{stage.id} finished with another config or data ({record}); the plan or its data changed "
+                f"since. Use a new --out / --results, or delete {record} to run it again.")
+        return True
 
     # --- dry run --------------------------------------------------------------
     def dry_run(self) -> list[Stage]:
@@ -164,36 +234,35 @@ class ExperimentRunner:
             except FileNotFoundError as err:
                 raise ExperimentError(str(err)) from None
             items = {s.id: self._items(s) for s in stages}
+            status = {s.id: "done" if self._finished(s) else "to run" for s in stages}
         total = 0.0
         for i, stage in enumerate(stages, 1):
             estimate = self.clock.estimate(stage, items[stage.id])
             total += estimate
-            status = "done" if self._finished(stage) else "to run"
             if stage.kind == TRAIN:
                 steps = stage.steps if stage.steps is not None else "? (data not built)"
-                self.say(f"[{i}/{len(stages)}] {stage.id} ({status}): {stage.description}; "
+                self.say(f"[{i}/{len(stages)}] {stage.id} ({status[stage.id]}): {stage.description}; "
                          f"{stage.rows} rows, {steps} steps, ~{_hms(estimate)}")
                 self.say("    " + yaml.safe_dump(stage.config, sort_keys=False).rstrip().replace("\n", "\n    "))
             else:
-                self.say(f"[{i}/{len(stages)}] {stage.id} ({status}): {stage.description}; "
+                self.say(f"[{i}/{len(stages)}] {stage.id} ({status[stage.id]}): {stage.description}; "
                          f"{items[stage.id]} items, ~{_hms(estimate)}")
         self.say(f"{len(stages)} stages, about {_hms(total)} on this machine's defaults "
                  f"({', '.join(f'{k} {v:.0f} s/step' for k, v in DEFAULT_STEP_SECONDS.items())})")
         return stages
 
     # --- running --------------------------------------------------------------
-    def _finished(self, stage: Stage) -> bool:
-        if stage.kind == TRAIN:
-            marker = self.marker(stage.id)
-            if not marker.is_file():
-                return False
-            done = json.loads(marker.read_text())
-            if done.get("config_hash") != config_hash(stage.config):
-                raise ExperimentError(
-                    f"stage {stage.id} finished with another config ({self.config_path(stage.id)}); the plan "
-                    f"changed since. Use a new --out, or delete {marker} to train it again.")
-            return True
-        return self.outcome_file(stage.model, stage.benchmark).is_file()
+    def _todo(self, stages: list[Stage]) -> list[Stage]:
+        """Missing evaluations, and the unfinished training stages their models
+        need. Every finished stage is checked against the plan first."""
+        finished = {s.id: self._finished(s) for s in stages}
+        missing = [s for s in stages if s.kind == EVAL and not finished[s.id]]
+        needed = {s.model for s in missing}
+        for stage in reversed(stages):  # a stage's needs come before it
+            if stage.kind == TRAIN and stage.id in needed:
+                needed.update(stage.needs)
+        return [s for s in stages if (s.kind == EVAL and not finished[s.id])
+                or (s.kind == TRAIN and s.id in needed and not finished[s.id])]
 
     def run(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -223,26 +292,17 @@ class ExperimentRunner:
         self.say(f"results.jsonl, table.md, accuracy.png, samples.md, outcomes/ -> {self.results_dir}")
         return self.results_dir
 
-    def _todo(self, stages: list[Stage]) -> list[Stage]:
-        """Missing evaluations, and the unfinished training stages their models need."""
-        missing = [s for s in stages if s.kind == EVAL and not self._finished(s)]
-        needed = {s.model for s in missing}
-        for stage in reversed(stages):  # a stage's needs come before it
-            if stage.kind == TRAIN and stage.id in needed:
-                needed.update(stage.needs)
-        return [s for s in stages if (s.kind == EVAL and s in missing)
-                or (s.kind == TRAIN and s.id in needed and not self._finished(s))]
-
     def _check_lengths(self, stages: list[Stage]) -> None:
         """Log, per training file, its longest row against sequence_len."""
         from transformers import AutoTokenizer
 
         from edit_plugin.experiment.data import check_lengths
 
-        files = {Path(s.config["datasets"][0]["path"]).name: Path(s.config["datasets"][0]["path"])
-                 for s in stages if s.kind == TRAIN}
-        sequence_len = min(int(s.config.get("sequence_len", 2048)) for s in stages if s.kind == TRAIN) \
-            if files else 0
+        train = [s for s in stages if s.kind == TRAIN]
+        if not train:
+            return
+        files = {Path(s.config["datasets"][0]["path"]).name: Path(s.config["datasets"][0]["path"]) for s in train}
+        sequence_len = min(int(s.config.get("sequence_len", 2048)) for s in train)
         report = check_lengths(AutoTokenizer.from_pretrained(self.base_model), files, sequence_len)
         write_json(self.out / "data" / "lengths.json", {"sequence_len": sequence_len, "files": report})
         for name, entry in report.items():
@@ -253,13 +313,15 @@ class ExperimentRunner:
         config = self.config_path(stage.id)
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(yaml.safe_dump(stage.config, sort_keys=False))
-        # A stage killed half-way starts again from its beginning.
-        shutil.rmtree(Path(stage.config["output_dir"]), ignore_errors=True)
-        logs = self.out / "logs"
-        metrics = run_axolotl("train", config, logs / f"{stage.id}.log", desc=stage.id, expected_steps=stage.steps)
+        # A stage killed half-way starts again from its beginning, and on
+        # freshly prepared data (Axolotl's cache key ignores file contents).
+        for folder in (stage.config["output_dir"], stage.config["dataset_prepared_path"]):
+            shutil.rmtree(Path(folder), ignore_errors=True)
+        metrics = run_axolotl("train", config, self.out / "logs" / f"{stage.id}.log", desc=stage.id,
+                              expected_steps=stage.steps)
         self._merge(stage.id)
         write_json(self.marker(stage.id), {
-            "config_hash": config_hash(stage.config), "steps_logged": len(metrics), "rows": stage.rows,
+            "fingerprint": self.fingerprint(stage), "steps_logged": len(metrics), "rows": stage.rows,
             "first": metrics[0] if metrics else None, "last": metrics[-1] if metrics else None})
 
     def _merge(self, stage_id: str) -> None:
@@ -269,8 +331,8 @@ class ExperimentRunner:
             raise ExperimentError(f"axolotl merge-lora wrote no model to {self.merged(stage_id)}")
 
     def model_path(self, model: str) -> str:
-        if model == TEACHER:
-            return self.plan.teacher.get("model", "teacher")
+        if model == TEACHER_MODEL:
+            return self.plan.teacher.get("model", TEACHER_MODEL)
         if model == "base":
             return self.base_model
         if not (self.merged(model) / "config.json").is_file():
@@ -279,26 +341,30 @@ class ExperimentRunner:
 
     def _evaluate(self, stage: Stage) -> None:
         plan, path = self.plan, self.model_path(stage.model)
+        record = {"fingerprint": self.fingerprint(stage)}
         if stage.benchmark == TEACHER_FORCED:
             pairs = list(iter_records(self.data.heldout_pairs))
-            seq_len = int(yaml.safe_load((plan.recipes / "krsl.yml").read_text()).get("sequence_len", 2048))
-            seq_len = int(plan.overrides.get("all", {}).get("sequence_len", seq_len))
-            rows = evaluate.score_pairs(path, pairs, plan.batch_size, seq_len)
+            rows = evaluate.score_pairs(path, pairs, plan.batch_size, self._pairs_max_length())
         else:
-            bench = next(b for b in plan.benchmarks if b.name == stage.benchmark)
+            bench = plan.benchmark(stage.benchmark)
             if bench.kind == "lm_eval":
                 folder = self.out / "eval" / stage.model / f"{bench.name}-lm_eval"
                 extra = None
-                if stage.model == TEACHER:  # any lm-eval model: an API, vLLM, hf
-                    extra = ["--backend", plan.teacher.get("backend", "hf"),
-                             "--model-args", plan.teacher.get("model_args", "")]
+                if stage.model == TEACHER_MODEL:  # any lm-eval model: an API, vLLM, hf
+                    extra = ["--backend", plan.teacher.get("backend", "hf"), "--model-args", plan.teacher["model_args"]]
                 rows = evaluate.score_lm_eval(path, bench.lm_eval, bench.limit, plan.max_new_tokens,
                                               plan.batch_size, folder, folder / "eval.log", extra)
+                # A benchmark document whose question was trained on is not scored.
+                seen = training_questions(self.data)
+                kept = [r for r in rows if " ".join((r.pop("question") or "").split()) not in seen]
+                record["excluded_trained_questions"] = len(rows) - len(kept)
+                rows = kept
             else:
                 questions = list(iter_records(self.data.questions(bench.name), fields=("prompt", "answer")))
                 rows = evaluate.score_questions(path, questions, plan.max_new_tokens, plan.batch_size,
                                                 desc=stage.id)
         write_records(self.outcome_file(stage.model, stage.benchmark), rows)
+        write_json(self._record(stage), record)  # last: the evaluation counts as done from here
 
     def _free_models(self, stages: list[Stage]) -> None:
         """Delete a stage-2 merged model once all its evaluations are done

@@ -17,11 +17,11 @@ import yaml
 
 from edit_plugin.experiment.conditions import DPO, KRSL, SFT, Condition
 from edit_plugin.experiment.data import ExperimentData, count_rows
-from edit_plugin.experiment.plan import Plan
+from edit_plugin.experiment.plan import PAIRS_BENCHMARK, RESERVED_ROW, Plan
 
 TRAIN, EVAL = "train", "eval"
-TEACHER_FORCED = "heldout_pairs"  # the benchmark name of the teacher-forced metrics
-TEACHER = "teacher"  # the model id (and row name) of the teacher, scored on lm-eval benchmarks
+TEACHER_FORCED = PAIRS_BENCHMARK  # the benchmark name of the teacher-forced metrics
+TEACHER_MODEL = RESERVED_ROW  # the model id (and row name) of the teacher, scored on lm-eval benchmarks
 
 
 @dataclass
@@ -39,11 +39,13 @@ class Stage:
 
     @property
     def steps(self) -> int | None:
+        """Optimizer steps, as Axolotl counts them (rows x epochs over the
+        global batch), on one process."""
         if self.kind != TRAIN or self.rows is None:
             return None
         cfg = self.config
         per_step = int(cfg.get("micro_batch_size", 1)) * int(cfg.get("gradient_accumulation_steps", 1))
-        return math.ceil(self.rows / per_step) * int(cfg.get("num_epochs", 1))
+        return math.ceil(self.rows * int(cfg.get("num_epochs", 1)) / per_step)
 
 
 def model_of(plan: Plan, name: str, seed: int) -> str | None:
@@ -58,7 +60,8 @@ def _recipe(plan: Plan, stage: str) -> dict:
     return yaml.safe_load((plan.recipes / f"{stage}.yml").read_text())
 
 
-def _merged(work: Path, model_id: str) -> Path:
+def merged_model(work: Path, model_id: str) -> Path:
+    """Where ``axolotl merge-lora`` leaves a stage's model."""
     return work / "models" / model_id / "merged"
 
 
@@ -75,13 +78,14 @@ def stage1_config(plan: Plan, work: Path, data: ExperimentData, kind: str, seed:
     return cfg
 
 
-def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, seed: int) -> dict:
+def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, seed: int,
+                  chat_template: bool = True) -> dict:
     """Every stage-2 loss starts from the KRSL recipe (its learning rate,
     epochs and batch), so the three losses see the same steps on the same pairs."""
     cfg = _recipe(plan, "krsl")
     model_id = f"s2-{c.name}-seed{seed}"
     pairs = str(data.pairs(c.pairs))
-    cfg.update({"base_model": str(_merged(work, f"s1-{c.stage1}-seed{seed}")), "seed": seed,
+    cfg.update({"base_model": str(merged_model(work, f"s1-{c.stage1}-seed{seed}")), "seed": seed,
                 "dataset_prepared_path": str(work / "prepared" / model_id),
                 "output_dir": str(work / "models" / model_id)})
     cfg.update(plan.overrides.get("all", {}))
@@ -98,12 +102,16 @@ def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, se
     elif c.stage2 == DPO:
         from edit_plugin.dpo import dpo_config
 
-        cfg = dpo_config(cfg, pairs, beta=c.dpo_beta)
+        cfg = dpo_config(cfg, pairs, beta=c.dpo_beta, chat_template=chat_template,
+                         output_dir=cfg["output_dir"], dataset_prepared_path=cfg["dataset_prepared_path"])
         cfg.update(plan.overrides.get("dpo", {}))
     return cfg
 
 
-def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str) -> list[Stage]:
+def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str,
+                 chat_template: bool = True) -> list[Stage]:
+    """``chat_template``: whether the student's tokenizer has one (the DPO
+    dataset type depends on it)."""
     stages: list[Stage] = []
     seen: set[str] = set()
 
@@ -136,7 +144,7 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str) 
         if c.stage2:
             model = f"s2-{name}-seed{seed}"
             add(Stage(model, TRAIN, f"stage 2 of {name}: {c.stage2.upper()} on {c.pairs} pairs (seed {seed})",
-                      config=stage2_config(plan, work, data, c, seed), loss=c.stage2, model=model,
+                      config=stage2_config(plan, work, data, c, seed, chat_template), loss=c.stage2, model=model,
                       needs=[s1], rows=count_rows(data.pairs(c.pairs))))
         add_evals(model, [model])
     if any(not plan.condition(name).trains for name in plan.conditions):
@@ -144,6 +152,6 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str) 
     if plan.teacher:
         for bench in plan.benchmarks:
             if bench.kind == "lm_eval":
-                add(Stage(f"eval-{TEACHER}-{bench.name}", EVAL, f"score the teacher on {bench.name}",
-                          model=TEACHER, benchmark=bench.name))
+                add(Stage(f"eval-{TEACHER_MODEL}-{bench.name}", EVAL, f"score the teacher on {bench.name}",
+                          model=TEACHER_MODEL, benchmark=bench.name))
     return stages
