@@ -1,5 +1,6 @@
-"""`edit-cot experiment` end to end on a tiny random Llama: two conditions,
-one seed, killed after its first stage and started again."""
+"""`edit-cot experiment` end to end on a tiny random Llama: std_cot, edit and
+dpo (Axolotl's rl: dpo), one seed, killed after its first stage and started
+again."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def write_plan(tmp_path: Path, model: Path) -> Path:
         "name": "tiny",
         "student": {"recipes": str(ROOT / "recipes" / "smollm2-135m"), "base_model": str(model)},
         "data": {"synthetic": {"tasks": ["object_counting"], "questions_per_task": 8, "mistake_rate": 0.25}},
-        "conditions": ["std_cot", "edit"],
+        "conditions": ["std_cot", "edit", "dpo"],
         "seeds": [0],
         "overrides": {"all": {"micro_batch_size": 4, "num_epochs": 1, "learning_rate": 1.0e-2,
                               "warmup_ratio": 0.0, "sequence_len": 256}},
@@ -65,7 +66,7 @@ def test_experiment_runs_killed_and_resumed(tmp_path, tiny_llama):
 
     results = [json.loads(line) for line in (out / "results" / "results.jsonl").read_text().splitlines()]
     cells = {(r["condition"], r["benchmark"]) for r in results}
-    assert cells == {(c, b) for c in ("std_cot", "edit") for b in ("ind", "bbh", "heldout_pairs")}
+    assert cells == {(c, b) for c in ("std_cot", "edit", "dpo") for b in ("ind", "bbh", "heldout_pairs")}
     for row in results:
         assert row["seed"] == 0 and row["n"] > 0
         if row["benchmark"] == "heldout_pairs":
@@ -76,9 +77,16 @@ def test_experiment_runs_killed_and_resumed(tmp_path, tiny_llama):
     table = (out / "results" / "table.md").read_text()
     assert "Δ edit − std_cot" in table or "edit − std_cot" in table
     assert (out / "results" / "accuracy.png").stat().st_size > 0
-    # The stage-2 model was freed after scoring; its adapter stays.
-    assert not (out / "models" / "s2-edit-seed0" / "merged").exists()
-    assert (out / "models" / "s2-edit-seed0" / "adapter_config.json").exists()
+    # Stage-2 models were freed after scoring; their adapters stay.
+    for model in ("s2-edit-seed0", "s2-dpo-seed0"):
+        assert not (out / "models" / model / "merged").exists()
+        assert (out / "models" / model / "adapter_config.json").exists()
+    # edit and dpo started from the same stage-1 model; DPO logged its rewards.
+    dpo_log = (out / "logs" / "s2-dpo-seed0.log").read_text()
+    assert "rewards/chosen" in dpo_log
+    for model in ("s2-edit-seed0", "s2-dpo-seed0"):
+        config = yaml.safe_load((out / "configs" / f"{model}.yml").read_text())
+        assert config["base_model"] == str(out / "models" / "s1-all_correct-seed0" / "merged")
 
     # A third run finds everything done and trains nothing.
     proc = start(plan, out, tmp_path / "third.log")
