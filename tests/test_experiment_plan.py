@@ -185,3 +185,18 @@ def test_a_changed_plan_does_not_reuse_finished_work(tmp_path):
     changed.stages = {s.id: s for s in stages}
     with pytest.raises(ExperimentError, match="s1-teacher-seed1 finished with another config"):
         changed._todo(stages)
+
+
+def test_evaluation_files_that_overlap_training_are_refused(tmp_path):
+    from edit_plugin.experiment.data import prepare_data
+    from edit_plugin.records import write_records
+    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+
+    dual, _, _ = synthetic_teacher_run("object_counting", 8, seed=0, mistake_rate=0.25)
+    leaked = tmp_path / "leaked.jsonl"
+    # The same question under another task description is still a training question.
+    write_records(leaked, [{"prompt": dual[0]["prompt"].replace("Questions that involve", "Other words:"),
+                            "answer": dual[0]["answer"]}])
+    plan = parse_plan(minimal(evaluation={"benchmarks": [{"name": "mine", "questions": str(leaked)}]}))
+    with pytest.raises(PlanError, match="1 of 1 questions are training questions"):
+        prepare_data(plan, tmp_path / "data")

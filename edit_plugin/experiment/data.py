@@ -132,6 +132,7 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
             write_records(data.questions(bench.name), _heldout_questions(plan, bench, train_prompts))
         elif bench.questions is not None:
             rows = list(iter_records(bench.questions, fields=("prompt", "answer")))
+            _refuse_overlap(rows, train_prompts, f"evaluation.benchmarks {bench.name!r} ({bench.questions})")
             write_records(data.questions(bench.name), rows)
     if plan.teacher_forced is not None:
         write_records(data.heldout_pairs, _heldout_pairs(plan, train_prompts))
@@ -184,6 +185,18 @@ def _write_repeat(plan: Plan, data: ExperimentData, n_rows: int) -> None:
     write_records(data.stage1(REPEAT), match_rows(rows, n_rows, seed=0))
 
 
+def _refuse_overlap(rows: list[dict], train_prompts: set[str], what: str) -> None:
+    """Evaluation rows must be unseen: the same question under another task
+    description counts as seen."""
+    from edit_plugin.prompts import question_of
+
+    seen = {question_of(p) for p in train_prompts}
+    overlap = sum(question_of(r["prompt"]) in seen for r in rows)
+    if overlap:
+        raise PlanError(f"{what}: {overlap} of {len(rows)} questions are training questions; "
+                        "evaluation data must be unseen")
+
+
 def _heldout_questions(plan: Plan, bench, exclude: set[str]) -> list[dict]:
     from edit_plugin.synthetic import TASK_FAMILIES
 
@@ -199,10 +212,7 @@ def _heldout_questions(plan: Plan, bench, exclude: set[str]) -> list[dict]:
 def _heldout_pairs(plan: Plan, exclude: set[str]) -> list[dict]:
     if isinstance(plan.teacher_forced, str):
         rows = list(iter_records(plan.teacher_forced))
-        overlap = sum(r["prompt"] in exclude for r in rows)
-        if overlap:
-            raise PlanError(f"evaluation.teacher_forced: {overlap} pairs of {plan.teacher_forced} are "
-                            "training prompts; held-out pairs must be unseen")
+        _refuse_overlap(rows, exclude, f"evaluation.teacher_forced ({plan.teacher_forced})")
         return rows
     from edit_plugin.synthetic.teacher import synthetic_teacher_run
 
