@@ -96,7 +96,7 @@ def test_a_hedge_of_the_other_kinds_is_wrong(kind, answer):
 
 
 @pytest.mark.parametrize("kind, answer, expected", [
-    ("number", "-5,453", "-5453"), ("number", "-5,453 (that is, -5453)", "-5453"), ("number", "3.0 or 3", "3"),
+    ("number", "-5,453", "-5453"), ("number", "-5,453 (that is, -5453)", "-5453"), ("number", "7 (3 + 4)", "7"), ("number", "3.0 or 3", "3"),
     ("bool", "True, it is True", "true"), ("yesno", "No, he did not", "no"),
     ("validity", "invalid", "invalid"), ("validity", "Valid.", "valid"),
     # word lists and Dyck sequences have no hedge rule: a list is one answer

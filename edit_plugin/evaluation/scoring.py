@@ -17,6 +17,7 @@ KINDS = ("choice", "number", "bool", "yesno", "validity", "words", "dyck")
 # What a completion says about a question (`verdict`).
 VERDICTS = ("correct", "wrong", "hedged", "unreadable")
 _NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_PARENTHETICAL_RE = re.compile(r"\([^()]*\)")
 # Past 26 options the labels run AA, AB, ... (upper case only).
 _LETTER = r"([A-Za-z]|[A-Z]{2})"
 _BARE_LABEL_RE = re.compile(rf"^\(?{_LETTER}\)?\.?$")
@@ -111,7 +112,8 @@ def named_answers(answer: str | None, kind: str, option_labels: Sequence[str] = 
     if kind == "choice":
         return _named_options(text, [label.upper() for label in option_labels], option_texts)
     if kind == "number":
-        return {_number(number) for number in _NUMBER_RE.findall(text)}
+        # A parenthetical aside ("7 (3 + 4)") shows work, not a second answer.
+        return {_number(number) for number in _NUMBER_RE.findall(_PARENTHETICAL_RE.sub(" ", text))}
     if kind in _WORDS:
         return set(re.findall(_word_pattern(kind), text.lower()))
     single = _single(text, kind, (), ())
