@@ -31,6 +31,7 @@ class Condition:
     alpha: float = 1.0             # KRSL weights
     beta: float = 0.025
     dpo_beta: float = 0.1
+    stage2_overrides: tuple = ()   # (key, value) pairs: Axolotl keys of this condition's stage 2 (a sweep)
 
     @property
     def trains(self) -> bool:
@@ -60,17 +61,22 @@ _ERROR_PREFIX = "edit_error_"
 
 def condition(name: str, custom: dict[str, dict] | None = None) -> Condition:
     """The condition called ``name``: built in, ``edit_error_<type>``, or one
-    of ``custom`` (name -> {like: BUILT_IN, alpha:, beta:, pairs:, ...})."""
+    of ``custom`` (name -> {like: BUILT_IN, alpha:, beta:, dpo_beta:, pairs:,
+    stage2_overrides: {learning_rate: ...}})."""
     custom = custom or {}
     if name in custom:
         spec = dict(custom[name])
         like = spec.pop("like", None)
         if like is None:
             raise ValueError(f"custom condition {name!r} needs `like:` (a built-in condition)")
-        unknown = set(spec) - {"alpha", "beta", "dpo_beta", "pairs", "description"}
+        unknown = set(spec) - {"alpha", "beta", "dpo_beta", "pairs", "description", "stage2_overrides"}
         if unknown:
             raise ValueError(f"custom condition {name!r}: unknown keys {sorted(unknown)}")
         base = condition(like)
+        if "stage2_overrides" in spec:
+            if not base.stage2:
+                raise ValueError(f"custom condition {name!r}: {like!r} has no stage 2 to override")
+            spec["stage2_overrides"] = tuple(sorted(dict(spec["stage2_overrides"]).items()))
         described = spec.pop("description", f"as {like}, with " + ", ".join(f"{k} {v}" for k, v in spec.items()))
         return _checked(replace(base, name=name, description=described, **spec))
     if name in CONDITIONS:

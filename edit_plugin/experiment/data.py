@@ -1,13 +1,16 @@
-"""The training and evaluation files of an experiment, written once into
-``<work>/data`` (re-used when the plan's data section is unchanged).
+"""The training and evaluation files of an experiment, written once and
+re-used while what they depend on is unchanged.
 
-Stage-1 sets: ``sft_teacher.jsonl`` (D+), ``sft_all.jsonl`` (D+ ∪ D-+),
-``sft_repeat.jsonl`` (repeat-sampled D+, rows matched to EDIT's). Stage-2
-pairs: ``pairs_<selection>.jsonl``, a seeded sample of at most
-``stage2_pairs`` dual pairs shared by every condition, then narrowed per
-condition (all, corrupted, rectified, error:<type>). Held-out questions per
-benchmark and held-out pairs for the teacher-forced metrics are disjoint
-from every training prompt.
+Training files, in ``<work>/data`` (shared by plans with the same data
+section, so that they share stage-1 models): ``sft_teacher.jsonl`` (D+),
+``sft_all_correct.jsonl`` (D+ ∪ D-+), ``sft_repeat.jsonl`` (repeat-sampled
+D+, rows matched to EDIT's); ``pairs_<selection>.jsonl``, a seeded sample of
+at most ``stage2_pairs`` dual pairs shared by every condition, then narrowed
+per condition (all, corrupted, rectified, error:<type>).
+
+Evaluation files, in ``<work>/data/eval-<plan name>``: held-out questions per
+benchmark and held-out pairs for the teacher-forced metrics, disjoint from
+every training prompt.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ PAIRS_SEED_OFFSET = 2000
 
 @dataclass
 class ExperimentData:
+    """Training files in ``folder`` (shared by plans with the same data, so
+    their stage-1 models are shared too); evaluation files in ``eval_folder``
+    (one per plan: a sweep's development pairs never replace a report's)."""
     folder: Path
+    eval_folder: Path | None = None
+
+    def __post_init__(self):
+        self.eval_folder = self.eval_folder or self.folder / "eval"
 
     def stage1(self, kind: str) -> Path:
         return self.folder / f"sft_{kind}.jsonl"
@@ -37,15 +47,19 @@ class ExperimentData:
         return self.folder / f"pairs_{selection.replace(':', '-')}.jsonl"
 
     def questions(self, benchmark: str) -> Path:
-        return self.folder / f"questions_{benchmark}.jsonl"
+        return self.eval_folder / f"questions_{benchmark}.jsonl"
 
     @property
     def heldout_pairs(self) -> Path:
-        return self.folder / "heldout_pairs.jsonl"
+        return self.eval_folder / "heldout_pairs.jsonl"
 
     @property
     def summary(self) -> Path:
         return self.folder / "summary.json"
+
+    @property
+    def eval_summary(self) -> Path:
+        return self.eval_folder / "summary.json"
 
 
 def file_digest(path: Path) -> str | None:
@@ -55,20 +69,31 @@ def file_digest(path: Path) -> str | None:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def _spec_hash(plan: Plan) -> str:
-    """What the data files depend on: the data section, the held-out
-    benchmarks, and the content (not the path) of a teacher folder's files."""
+def _train_spec(plan: Plan) -> str:
+    """What the training files depend on: the data section and the content
+    (not the path) of a teacher folder's files."""
     spec = {"synthetic": asdict(plan.synthetic) if plan.synthetic else None,
             "dir": {name: file_digest(plan.data_dir / name) for name in ("sft.jsonl", "dual_cot.jsonl", "repeat.jsonl")}
             if plan.data_dir else None,
-            "stage2_pairs": plan.stage2_pairs,
-            "benchmarks": [asdict(b) for b in plan.benchmarks if b.kind != "lm_eval"],
-            "teacher_forced": plan.teacher_forced}
+            "stage2_pairs": plan.stage2_pairs}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def needed_files(plan: Plan, data: ExperimentData) -> list[Path]:
-    """Every file the plan's stages and evaluations read."""
+def _eval_spec(plan: Plan) -> str:
+    """What the evaluation files depend on: the training data (they are drawn
+    disjoint from it) and the held-out benchmarks."""
+    spec = {"train": _train_spec(plan), "benchmarks": [asdict(b) for b in plan.benchmarks if b.kind != "lm_eval"],
+            "teacher_forced": plan.teacher_forced, "teacher_forced_seed": plan.teacher_forced_seed}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _up_to_date(summary: Path, spec: str, files: list[Path]) -> bool:
+    return (summary.is_file() and json.loads(summary.read_text()).get("spec") == spec
+            and all(path.is_file() for path in files))
+
+
+def training_files(plan: Plan, data: ExperimentData) -> list[Path]:
+    """Every training file the plan's stages read."""
     files = [data.stage1(TEACHER), data.stage1(ALL_CORRECT), data.pairs("all")]
     for name in plan.conditions:
         c = plan.condition(name)
@@ -76,7 +101,12 @@ def needed_files(plan: Plan, data: ExperimentData) -> list[Path]:
             files.append(data.stage1(REPEAT))
         if c.stage2:
             files.append(data.pairs(c.pairs))
-    files += [data.questions(b.name) for b in plan.benchmarks if b.kind != "lm_eval"]
+    return files
+
+
+def evaluation_files(plan: Plan, data: ExperimentData) -> list[Path]:
+    """Every evaluation file the plan reads (lm-eval tasks bring their own)."""
+    files = [data.questions(b.name) for b in plan.benchmarks if b.kind != "lm_eval"]
     if plan.teacher_forced is not None:
         files.append(data.heldout_pairs)
     return files
@@ -101,31 +131,27 @@ def count_rows(path: Path) -> int | None:
 
 
 def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> ExperimentData:
-    """Write (or re-use) every data file the plan needs. ``allow_missing``
-    (a dry run): a teacher folder that does not exist yet leaves the files
-    unwritten (their rows unknown) instead of failing."""
-    data = ExperimentData(folder)
+    """Write (or re-use) every data file the plan needs: training files in
+    ``folder``, evaluation files in ``folder/eval-<plan name>``.
+    ``allow_missing`` (a dry run): a teacher folder that does not exist yet
+    leaves the files unwritten (their rows unknown) instead of failing."""
+    data = ExperimentData(folder, folder / f"eval-{plan.name}")
     if allow_missing and plan.data_dir is not None and not (plan.data_dir / "sft.jsonl").is_file():
         return data
-    digest = _spec_hash(plan)
-    if (data.summary.is_file() and json.loads(data.summary.read_text()).get("spec") == digest
-            and all(path.is_file() for path in needed_files(plan, data))):
+    train_spec, eval_spec = _train_spec(plan), _eval_spec(plan)
+    train_done = _up_to_date(data.summary, train_spec, training_files(plan, data))
+    if train_done and _up_to_date(data.eval_summary, eval_spec, evaluation_files(plan, data)):
         return data
     if plan.synthetic is not None:
         dual, sft, summary = _synthetic_teacher(plan)
     else:
         dual, sft, summary = _teacher_files(plan.data_dir)
-    write_records(data.stage1(TEACHER), [r for r in sft if r.get("source", "teacher") == "teacher"])
-    write_records(data.stage1(ALL_CORRECT), sft)
     stage2 = _sample(dual, plan.stage2_pairs, seed=plan.synthetic.seed if plan.synthetic else 0)
-    selections = {plan.condition(name).pairs for name in plan.conditions if plan.condition(name).stage2}
-    for selection in sorted(selections | {"all"}):
-        chosen = select_pairs(stage2, selection)
-        if not chosen:
-            raise PlanError(f"no stage-2 pairs for selection {selection!r} (of {len(stage2)} pairs)")
-        write_records(data.pairs(selection), chosen)
-    if any(plan.condition(name).stage1 == REPEAT for name in plan.conditions):
-        _write_repeat(plan, data, n_rows=len(sft) + len(stage2))
+    if not train_done:
+        _write_training_files(plan, data, sft, stage2)
+        write_json(data.summary, {"spec": train_spec, "teacher": summary, "sft_rows": len(sft),
+                                  "teacher_rows": count_rows(data.stage1(TEACHER)), "dual_pairs": len(dual),
+                                  "stage2_pairs": len(stage2)})
     train_prompts = {r["prompt"] for r in dual} | {r["prompt"] for r in sft}
     for bench in plan.benchmarks:
         if bench.heldout is not None:
@@ -136,10 +162,21 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
             write_records(data.questions(bench.name), rows)
     if plan.teacher_forced is not None:
         write_records(data.heldout_pairs, _heldout_pairs(plan, train_prompts))
-    write_json(data.summary, {"spec": digest, "teacher": summary, "sft_rows": len(sft),
-                              "teacher_rows": count_rows(data.stage1(TEACHER)), "dual_pairs": len(dual),
-                              "stage2_pairs": len(stage2)})
+    write_json(data.eval_summary, {"spec": eval_spec})
     return data
+
+
+def _write_training_files(plan: Plan, data: ExperimentData, sft: list[dict], stage2: list[dict]) -> None:
+    write_records(data.stage1(TEACHER), [r for r in sft if r.get("source", "teacher") == "teacher"])
+    write_records(data.stage1(ALL_CORRECT), sft)
+    selections = {plan.condition(name).pairs for name in plan.conditions if plan.condition(name).stage2}
+    for selection in sorted(selections | {"all"}):
+        chosen = select_pairs(stage2, selection)
+        if not chosen:
+            raise PlanError(f"no stage-2 pairs for selection {selection!r} (of {len(stage2)} pairs)")
+        write_records(data.pairs(selection), chosen)
+    if any(plan.condition(name).stage1 == REPEAT for name in plan.conditions):
+        _write_repeat(plan, data, n_rows=len(sft) + len(stage2))
 
 
 def _synthetic_teacher(plan: Plan) -> tuple[list[dict], list[dict], dict]:
@@ -214,19 +251,27 @@ def _heldout_pairs(plan: Plan, exclude: set[str]) -> list[dict]:
         rows = list(iter_records(plan.teacher_forced))
         _refuse_overlap(rows, exclude, f"evaluation.teacher_forced ({plan.teacher_forced})")
         return rows
-    from edit_plugin.synthetic.teacher import synthetic_teacher_run
-
+    default_seed = plan.synthetic.seed + PAIRS_SEED_OFFSET
     out = []
     for task in plan.synthetic.tasks:
-        # Draw extra, then drop training prompts: the rest are unseen pairs.
-        dual, _, _ = synthetic_teacher_run(task, 3 * plan.teacher_forced,
-                                           seed=plan.synthetic.seed + PAIRS_SEED_OFFSET,
-                                           mistake_rate=plan.synthetic.mistake_rate)
-        unseen = [r for r in dual if r["prompt"] not in exclude]
+        unseen = _unseen_pairs(plan, task, default_seed, exclude)
+        if plan.teacher_forced_seed is not None and plan.teacher_forced_seed != default_seed:
+            # A development set of its own: disjoint from the default (test) pairs too.
+            test = {r["prompt"] for r in unseen[: plan.teacher_forced]}
+            unseen = _unseen_pairs(plan, task, plan.teacher_forced_seed, exclude | test)
         if len(unseen) < plan.teacher_forced:
             raise PlanError(f"only {len(unseen)} held-out {task} pairs could be drawn")
         out += unseen[: plan.teacher_forced]
     return out
+
+
+def _unseen_pairs(plan: Plan, task: str, seed: int, exclude: set[str]) -> list[dict]:
+    """Pairs drawn with ``seed`` (extra, then those with a prompt in ``exclude`` dropped)."""
+    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+
+    dual, _, _ = synthetic_teacher_run(task, 3 * plan.teacher_forced, seed=seed,
+                                       mistake_rate=plan.synthetic.mistake_rate)
+    return [r for r in dual if r["prompt"] not in exclude]
 
 
 def token_lengths(tokenizer, path: Path) -> dict:

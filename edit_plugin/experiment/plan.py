@@ -61,6 +61,7 @@ class Plan:
     batch_size: int = 8
     teacher_forced: int | str | None = None    # held-out pairs per task, or a dual-CoT file
     teacher: dict | None = None                 # {model:, backend:, model_args:} scored on lm-eval benchmarks
+    teacher_forced_seed: int | None = None      # held-out pairs drawn with this seed (default: data seed + 2000)
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -132,6 +133,9 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
             condition(name, custom)
         except ValueError as err:
             raise PlanError(f"conditions: {err}") from None
+        owned = sorted(set(dict(condition(name, custom).stage2_overrides)) & RUNNER_KEYS)
+        if owned:
+            raise PlanError(f"custom_conditions.{name}.stage2_overrides: {owned} are set by the runner")
         conditions[name] = seeds
     if RESERVED_ROW in conditions:
         raise PlanError(f"conditions: {RESERVED_ROW!r} is the row of the scored teacher, not a condition")
@@ -165,6 +169,11 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         _only(teacher, {"backend", "model_args", "model"}, "evaluation.teacher")
         _require(teacher, "model_args", "evaluation.teacher")
     teacher_forced = evaluation.get("teacher_forced")
+    pairs_seed = None
+    if isinstance(teacher_forced, dict):  # {pairs: N, seed: S}: a development set of its own
+        _only(teacher_forced, {"pairs", "seed"}, "evaluation.teacher_forced")
+        pairs_seed = teacher_forced.get("seed")
+        teacher_forced = int(_require(teacher_forced, "pairs", "evaluation.teacher_forced"))
     if isinstance(teacher_forced, int) and synthetic is None:
         raise PlanError("evaluation.teacher_forced: a number of pairs needs synthetic data; give a dual-CoT file")
     return Plan(
@@ -176,7 +185,7 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         stage2_pairs=data.get("stage2_pairs"), overrides={k: dict(v or {}) for k, v in overrides.items()},
         benchmarks=benchmarks, max_new_tokens=int(evaluation.get("max_new_tokens", 256)),
         batch_size=int(evaluation.get("batch_size", 8)), teacher_forced=teacher_forced,
-        teacher=teacher, source=source,
+        teacher=teacher, source=source, teacher_forced_seed=pairs_seed,
     )
 
 

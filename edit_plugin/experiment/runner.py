@@ -121,9 +121,13 @@ class ExperimentRunner:
     # --- planning -------------------------------------------------------------
     def prepare(self, data_folder: Path | None = None, dry_run: bool = False) -> tuple[ExperimentData, list[Stage]]:
         self._use_local_benchmark_data()
-        # A dry run names the embedded student without converting it.
-        self.base_model = ("<embedded SmolLM2-135M-Instruct>" if dry_run and self.plan.base_model == "embedded"
-                           else resolve_base_model(self.plan))
+        # A dry run names the embedded student's folder without converting it.
+        if dry_run and self.plan.base_model == "embedded":
+            from edit_plugin.paths import student_dir
+
+            self.base_model = str(student_dir())
+        else:
+            self.base_model = resolve_base_model(self.plan)
         data = prepare_data(self.plan, data_folder or self.out / "data", allow_missing=dry_run)
         stages = build_stages(self.plan, self.out, data, self.base_model, self._chat_template(dry_run))
         for stage in stages:
@@ -228,9 +232,11 @@ class ExperimentRunner:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            # Data is built to count rows and steps, then thrown away.
+            # Data is built to count rows and steps, then thrown away; a run
+            # that exists already keeps its own (its stages' status is shown).
+            folder = self.out / "data" if (self.out / "data" / "summary.json").is_file() else Path(tmp) / "data"
             try:
-                _, stages = self.prepare(Path(tmp) / "data", dry_run=True)
+                _, stages = self.prepare(folder, dry_run=True)
             except FileNotFoundError as err:
                 raise ExperimentError(str(err)) from None
             items = {s.id: self._items(s) for s in stages}

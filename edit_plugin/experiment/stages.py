@@ -105,6 +105,7 @@ def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, se
         cfg = dpo_config(cfg, pairs, beta=c.dpo_beta, chat_template=chat_template,
                          output_dir=cfg["output_dir"], dataset_prepared_path=cfg["dataset_prepared_path"])
         cfg.update(plan.overrides.get("dpo", {}))
+    cfg.update(dict(c.stage2_overrides))
     return cfg
 
 
