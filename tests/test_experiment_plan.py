@@ -200,3 +200,36 @@ def test_evaluation_files_that_overlap_training_are_refused(tmp_path):
     plan = parse_plan(minimal(evaluation={"benchmarks": [{"name": "mine", "questions": str(leaked)}]}))
     with pytest.raises(PlanError, match="1 of 1 questions are training questions"):
         prepare_data(plan, tmp_path / "data")
+
+
+def test_custom_stage2_overrides_for_a_sweep(tmp_path):
+    custom = {"edit_lr": {"like": "edit", "stage2_overrides": {"learning_rate": 5.0e-4, "num_epochs": 2}}}
+    plan = parse_plan(minimal(conditions=["edit", "edit_lr"], seeds=[1], custom_conditions=custom))
+    by_id = {s.id: s for s in build_stages(plan, tmp_path, ExperimentData(tmp_path / "data"), "BASE")}
+    assert by_id["s2-edit_lr-seed1"].config["learning_rate"] == 5.0e-4
+    assert by_id["s2-edit_lr-seed1"].config["num_epochs"] == 2
+    assert by_id["s2-edit-seed1"].config["learning_rate"] != 5.0e-4
+    assert by_id["s2-edit_lr-seed1"].config["base_model"] == by_id["s2-edit-seed1"].config["base_model"]
+    with pytest.raises(PlanError, match="set by the runner"):
+        parse_plan(minimal(conditions=["x"], custom_conditions={"x": {"like": "edit", "stage2_overrides": {"seed": 1}}}))
+    with pytest.raises(PlanError, match="no stage 2"):
+        parse_plan(minimal(conditions=["x"], custom_conditions={"x": {"like": "std_cot", "stage2_overrides": {"a": 1}}}))
+
+
+def test_a_development_set_of_pairs_is_disjoint_from_the_reported_one(tmp_path):
+    from edit_plugin.experiment.data import prepare_data
+    from edit_plugin.records import iter_records
+
+    def pairs(teacher_forced, name):
+        evaluation = {"benchmarks": [], "teacher_forced": teacher_forced}
+        data = prepare_data(parse_plan(minimal(name=name, evaluation=evaluation)), tmp_path / "data")
+        return [r["prompt"] for r in iter_records(data.heldout_pairs)], data
+
+    reported, data = pairs(5, "report")
+    development, dev_data = pairs({"pairs": 5, "seed": 7}, "sweep")
+    assert len(reported) == len(development) == 5
+    assert not set(reported) & set(development)
+    # One training folder, one evaluation folder per plan.
+    assert data.folder == dev_data.folder and data.eval_folder != dev_data.eval_folder
+    train = {r["prompt"] for r in iter_records(data.stage1("all_correct"), fields=("prompt",))}
+    assert not (set(reported) | set(development)) & train
