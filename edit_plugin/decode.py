@@ -52,11 +52,17 @@ def score(completions: Sequence[str], golds: Sequence[str]) -> dict:
 
 def evaluate_model(model_path: str, questions: list[dict], max_new_tokens: int = 160,
                    batch_size: int = 16, desc: str = "decoding") -> tuple[dict, list[str]]:
+    completions = generate_for(model_path, [q["prompt"] for q in questions], max_new_tokens, batch_size, desc)
+    return score(completions, [q["answer"] for q in questions]), completions
+
+
+def generate_for(model_path: str, prompts: Sequence[str], max_new_tokens: int = 160, batch_size: int = 16,
+                 desc: str = "decoding") -> list[str]:
+    """Greedy completions of the model at ``model_path`` (float32, on the GPU when there is one)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32)
-    completions = greedy_generate(model, tokenizer, [q["prompt"] for q in questions],
-                                  max_new_tokens, batch_size, desc)
-    return score(completions, [q["answer"] for q in questions]), completions
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device)
+    return greedy_generate(model, tokenizer, prompts, max_new_tokens, batch_size, desc)

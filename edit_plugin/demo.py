@@ -122,14 +122,10 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
 def score_with_lm_eval(settings: DemoSettings, name: str, path: Path) -> dict:
     """`edit-cot eval` on the demo's task subset (local benchmark data when
     EDIT_DATA_DIR is set or ../shared/data lies beside the checkout)."""
-    import os
-
-    from edit_plugin.evaluation.data import DATA_DIR_ENV
+    from edit_plugin.evaluation.data import use_data_beside_checkout
     from edit_plugin.evaluation.runner import run_eval
 
-    shared = REPO_RECIPES.parents[1] / "shared" / "data"
-    if not os.environ.get(DATA_DIR_ENV) and shared.is_dir():
-        os.environ[DATA_DIR_ENV] = str(shared)
+    use_data_beside_checkout()
     out = settings.workdir / "eval" / name.split()[0].lower()
     payload = run_eval(str(path), out, tasks=list(settings.eval_tasks),
                        max_gen_toks=settings.eval_max_gen_toks, batch_size=16, label=name)

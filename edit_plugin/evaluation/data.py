@@ -64,6 +64,14 @@ class BenchmarkDataUnavailable(RuntimeError):
     pass
 
 
+def use_data_beside_checkout() -> None:
+    """Offline default: when EDIT_DATA_DIR is unset and ../shared/data lies
+    beside this checkout, read benchmark data from there."""
+    shared = Path(__file__).resolve().parents[3] / "shared" / "data"
+    if not os.environ.get(DATA_DIR_ENV) and shared.is_dir():
+        os.environ[DATA_DIR_ENV] = str(shared)
+
+
 def local_dir() -> Path | None:
     value = os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser() if value else None

@@ -20,16 +20,9 @@ from edit_plugin.records import iter_jsonl
 
 def score_questions(model_path: str, questions: list[dict], max_new_tokens: int, batch_size: int,
                     desc: str) -> list[dict]:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from edit_plugin.decode import generate_for
 
-    from edit_plugin.decode import greedy_generate
-
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device)
-    completions = greedy_generate(model, tokenizer, [q["prompt"] for q in questions], max_new_tokens,
-                                  batch_size, desc)
+    completions = generate_for(model_path, [q["prompt"] for q in questions], max_new_tokens, batch_size, desc)
     return [{"question_id": q.get("id", str(i)), "task": q.get("task", ""),
              "correct": is_correct(text, q["answer"]), "answered": extract_answer(text) is not None,
              "completion": text}

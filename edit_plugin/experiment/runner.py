@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
 import time
@@ -33,6 +32,7 @@ from edit_plugin.experiment.plan import Plan
 from edit_plugin.experiment.results import write_results
 from edit_plugin.experiment.stages import (EVAL, TEACHER_FORCED, TEACHER_MODEL, TRAIN, Stage, build_stages,
                                           merged_model)
+from edit_plugin.evaluation.data import use_data_beside_checkout
 from edit_plugin.records import iter_records, write_json, write_records
 
 # Seconds per training step / per scored question before anything is measured
@@ -120,7 +120,7 @@ class ExperimentRunner:
 
     # --- planning -------------------------------------------------------------
     def prepare(self, data_folder: Path | None = None, dry_run: bool = False) -> tuple[ExperimentData, list[Stage]]:
-        self._use_local_benchmark_data()
+        use_data_beside_checkout()
         # A dry run names the embedded student's folder without converting it.
         if dry_run and self.plan.base_model == "embedded":
             from edit_plugin.paths import student_dir
@@ -172,16 +172,6 @@ class ExperimentRunner:
         for group in ("all", "stage2", "krsl"):
             cfg.update(self.plan.overrides.get(group, {}))
         return int(cfg.get("sequence_len", 2048))
-
-    @staticmethod
-    def _use_local_benchmark_data() -> None:
-        """Offline: read benchmark data from ../shared/data beside the checkout
-        when EDIT_DATA_DIR is unset (as the demo does)."""
-        from edit_plugin.evaluation.data import DATA_DIR_ENV
-
-        shared = Path(__file__).resolve().parents[3] / "shared" / "data"
-        if not os.environ.get(DATA_DIR_ENV) and shared.is_dir():
-            os.environ[DATA_DIR_ENV] = str(shared)
 
     # --- fingerprints ---------------------------------------------------------
     def fingerprint(self, stage: Stage) -> str:
