@@ -8,6 +8,8 @@ from pathlib import Path
 # Axolotl's own transform for tokenizers with a chat template: the string
 # ``prompt`` field becomes one user message, the CoTs assistant messages.
 CHAT_TEMPLATE_TYPE = "chat_template.default"
+# Plugin keys that are not KRSL's: the DPO baseline keeps them (same schedule).
+SHARED_EDIT_KEYS = ("edit_lr_epoch_decay",)
 DPO_PLAIN_TYPE = "edit_plugin.dpo_plain"  # an attribute of the package: see transform.py
 
 
@@ -38,8 +40,8 @@ def dpo_config(
 
     Everything of ``krsl_cfg`` is kept (base model, LoRA, optimizer, schedule,
     sequence_len, seed, the plugin, which seeds the adapter) except:
-    - ``edit_*`` keys: removed; ``edit_krsl: false`` so the plugin does not
-      replace TRL's trainer;
+    - ``edit_*`` keys: removed, except the schedule ``edit_lr_epoch_decay``;
+      ``edit_krsl: false`` so the plugin does not replace TRL's trainer;
     - ``datasets`` (and ``test_datasets``): ``data_path`` through Axolotl's
       ``chat_template.default`` (``chat_template=True``) or
       ``edit_plugin.dpo_plain``;
@@ -53,7 +55,8 @@ def dpo_config(
     key for TRL's ``disable_dropout``; TRL's default (true) applies, which also
     zeroes ``lora_dropout`` during DPO.
     """
-    cfg = {key: copy.deepcopy(value) for key, value in krsl_cfg.items() if not key.startswith("edit_")}
+    cfg = {key: copy.deepcopy(value) for key, value in krsl_cfg.items()
+           if not key.startswith("edit_") or key in SHARED_EDIT_KEYS}
     cfg["edit_krsl"] = False
     cfg["rl"] = "dpo"
     cfg["rl_beta"] = float(beta)

@@ -29,6 +29,15 @@ class EditPlugin(BasePlugin):
         seed_all(config_seed(cfg))
         return []
 
+    def create_lr_scheduler(self, cfg, trainer, optimizer, num_training_steps):
+        if cfg.edit_lr_epoch_decay is None:
+            return None  # Axolotl builds the scheduler of `lr_scheduler`
+        from edit_plugin.plugin.schedule import epoch_decay_scheduler
+
+        return epoch_decay_scheduler(
+            optimizer, num_training_steps, trainer.args.num_train_epochs, cfg.edit_lr_epoch_decay
+        )
+
     def get_training_args_mixin(self):
         return "edit_plugin.plugin.args.EditTrainingArgsMixin"
 

@@ -12,6 +12,7 @@ EDIT_KEYS = (
     "edit_beta",
     "edit_neg_nll_threshold",
     "edit_sft_weight",
+    "edit_lr_epoch_decay",
 )
 
 
@@ -38,6 +39,12 @@ class EditArgs(BaseModel):
         default=0.0, ge=0.0,
         json_schema_extra={"description": "Weight of an extra SFT loss on the whole correct CoT."},
     )
+    edit_lr_epoch_decay: float | None = Field(
+        default=None, gt=0.0, le=1.0,
+        json_schema_extra={"description": (
+            "Multiply the learning rate by this once per epoch, with no warm-up (the EDIT "
+            "authors' schedule, 0.95). Replaces lr_scheduler and warm-up; any stage.")},
+    )
 
 
 @dataclass
@@ -49,3 +56,4 @@ class EditTrainingArgsMixin:
     edit_beta: float = 0.025
     edit_neg_nll_threshold: float | None = None
     edit_sft_weight: float = 0.0
+    edit_lr_epoch_decay: float | None = None

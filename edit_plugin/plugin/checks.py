@@ -68,6 +68,39 @@ def check_settings(cfg, cuda_available: bool) -> None:
         )
 
 
+# Keys whose schedule `edit_lr_epoch_decay` would silently replace.
+SCHEDULE_KEYS = ("lr_scheduler", "warmup_ratio", "warmup_steps", "cosine_min_lr_ratio")
+
+
+def check_lr_schedule(cfg) -> None:
+    if cfg.get("edit_lr_epoch_decay") is None:
+        return
+    clashing = [key for key in SCHEDULE_KEYS if cfg.get(key) not in (None, 0, 0.0)]
+    if clashing:
+        raise EditConfigError(
+            f"edit_lr_epoch_decay replaces the learning-rate schedule (x decay per epoch, no "
+            f"warm-up), so {clashing[0]}: {cfg.get(clashing[0])} would be ignored; remove "
+            f"{', '.join(clashing)} or edit_lr_epoch_decay"
+        )
+    deepspeed = cfg.get("deepspeed")
+    if deepspeed and _deepspeed_sets_scheduler(deepspeed):
+        raise EditConfigError(
+            f"the DeepSpeed config {deepspeed} has its own scheduler, which wins over "
+            "edit_lr_epoch_decay; remove one of the two"
+        )
+
+
+def _deepspeed_sets_scheduler(deepspeed) -> bool:
+    import json
+
+    if isinstance(deepspeed, dict):
+        return "scheduler" in deepspeed
+    try:
+        return "scheduler" in json.loads(Path(str(deepspeed)).read_text())
+    except (OSError, ValueError):
+        return False  # a file DeepSpeed itself will complain about
+
+
 def _local_jsonl_files(path: str) -> list[Path]:
     candidate = Path(path).expanduser()
     if candidate.is_file():
@@ -93,4 +126,5 @@ def check_data_files(cfg) -> int:
 def check_config(cfg, cuda_available: bool) -> None:
     check_unknown_keys(cfg)
     check_settings(cfg, cuda_available)
+    check_lr_schedule(cfg)
     check_data_files(cfg)
