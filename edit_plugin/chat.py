@@ -3,6 +3,11 @@
 With a chat template the prompt is the user turn and the CoT the assistant
 turn; without one the text is ``prompt + " " + CoT + eos``. Both return the
 number of prompt tokens, so labels and key masks land on the CoT alone.
+
+The CoT is tokenised on its own, after the prompt. A SentencePiece tokenizer
+of the Llama-2 kind marks a word start itself ("Therefore" -> "▁Therefore")
+and would turn our separating space into a lone "▁" token before every
+CoT; for such a tokenizer the space is left to the tokenizer.
 """
 
 from __future__ import annotations
@@ -23,6 +28,14 @@ def _render(tokenizer, prompt: str, response: str | None) -> str:
     return tokenizer.apply_chat_template(
         messages, tokenize=False, add_generation_prompt=response is None
     )
+
+
+def marks_word_start_itself(tokenizer) -> bool:
+    """True when " word" costs one lone space token more than "word" (a
+    SentencePiece dummy prefix): the response then goes in without our space."""
+    spaced = tokenizer(" Therefore", add_special_tokens=False)["input_ids"]
+    bare = tokenizer("Therefore", add_special_tokens=False)["input_ids"]
+    return len(spaced) == len(bare) + 1 and spaced[1:] == bare
 
 
 def encode_prompt(tokenizer, prompt: str, use_chat_template: bool | None = None) -> list[int]:
@@ -54,6 +67,8 @@ def encode_batch(
     else:
         prompt_ids = tokenizer(list(prompts), add_special_tokens=True)["input_ids"]
         spaced = [join_plain(p, r)[1] for p, rs in zip(prompts, responses) for r in rs]
+        if marks_word_start_itself(tokenizer):
+            spaced = [text[1:] for text in spaced]
         eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
         tails = [tail + eos for tail in tokenizer(spaced, add_special_tokens=False)["input_ids"]]
     out, k = [], 0
