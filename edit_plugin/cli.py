@@ -196,6 +196,12 @@ def _eval(args) -> int:
     if not args.model:
         print("edit-cot eval: --model is required", file=sys.stderr)
         return 2
+    if not args.model_args:
+        for flag, name in (("--model", args.model), ("--peft", args.peft)):
+            if name and runner.missing_local_model(name):
+                print(f"edit-cot eval: {flag} {name}: no such folder (a Hub model is named org/name)",
+                      file=sys.stderr)
+                return 2
     output_dir = args.output_dir or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
     payload = runner.run_eval(args.model, Path(output_dir), peft=args.peft, suite=args.suite,
                               limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
@@ -203,7 +209,8 @@ def _eval(args) -> int:
                               tasks=args.tasks.split(",") if args.tasks else None, log_samples=args.log_samples,
                               model_args=args.model_args)
     print(runner.markdown_table([payload["summary"]]))
-    print(f"results.json, table.md, accuracy.png -> {output_dir}")
+    written = "results.json, table.md" + (", accuracy.png" if payload["plot"] else "")
+    print(f"{written} -> {output_dir}")
     return 0
 
 

@@ -19,18 +19,18 @@ from pathlib import Path
 
 from edit_plugin.axolotl_runner import run_axolotl, write_config
 from edit_plugin.decode import evaluate_model
+from edit_plugin.recipes_dir import PACKAGED_RECIPES
 from edit_plugin.records import write_records
 from edit_plugin.student import fetch_student
 from edit_plugin.synthetic import arithmetic
 from edit_plugin.synthetic.teacher import synthetic_teacher_run, write_teacher_files
 
-REPO_RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 
 @dataclass
 class DemoSettings:
     workdir: Path
-    recipe_dir: Path = REPO_RECIPES / "smollm2-135m"
+    recipe_dir: Path = PACKAGED_RECIPES / "smollm2-135m"
     train_pairs: int = 160
     heldout: int = 48
     seed: int = 0

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from edit_plugin.keysteps import key_token_masks
+from edit_plugin.plotting import pyplot_for
 
 
 @dataclass
@@ -121,11 +122,8 @@ def write_html(path: Path, rows: list[tuple[PairReport, tuple]], summary: dict) 
 
 
 def write_histogram(path: Path, reports: list[PairReport]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    if (plt := pyplot_for(path)) is None:
+        return
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.hist([100 * r.key_fraction for r in reports], bins=30)
     ax.set_xlabel("key tokens per pair (% of CoT tokens)")

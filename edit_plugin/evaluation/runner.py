@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import edit_plugin
+from edit_plugin.plotting import pyplot_for
 from edit_plugin.records import write_records
 
 METRIC = "exact_match,cot-answer"
@@ -59,12 +60,10 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def bar_chart(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def bar_chart(rows: list[dict], path: Path) -> bool:
+    """Write the chart; False when matplotlib is missing (said on stderr)."""
+    if (plt := pyplot_for(path)) is None:
+        return False
     headers = [c for c, _ in COLUMNS] + ["Avg"]
     width = 0.8 / max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -77,6 +76,14 @@ def bar_chart(rows: list[dict], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return True
+
+
+def missing_local_model(name: str) -> bool:
+    """True for a name that can only be a local folder and is not there (a Hub
+    id is ``org/name``; anything with a leading /, ., ~ or more slashes is a path)."""
+    looks_local = name.startswith(("/", ".", "~")) or name.count("/") > 1
+    return looks_local and not Path(name).expanduser().exists()
 
 
 def uses_chat_template(model: str) -> bool:
@@ -120,7 +127,7 @@ def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str =
     (output_dir / "table.md").write_text(markdown_table([row]) + "\n")
     if log_samples:
         write_records(output_dir / "samples.jsonl", sample_rows(results.get("samples", {})))
-    bar_chart([row], output_dir / "accuracy.png")
+    payload["plot"] = bar_chart([row], output_dir / "accuracy.png")
     return payload
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from edit_plugin.experiment.conditions import Condition, condition
+from edit_plugin.recipes_dir import resolve_recipes
 
 OVERRIDE_GROUPS = ("all", "stage1", "stage2", "sft2", "dpo", "krsl")
 # Keys the runner sets per stage and seed; an override would merge runs.
@@ -178,7 +179,7 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         raise PlanError("evaluation.teacher_forced: a number of pairs needs synthetic data; give a dual-CoT file")
     return Plan(
         name=str(raw.get("name") or (source.stem if source else "experiment")),
-        recipes=Path(_require(student, "recipes", "student")),
+        recipes=resolve_recipes(_require(student, "recipes", "student")),
         base_model=student.get("base_model"), chat_template=student.get("chat_template"),
         conditions=conditions, custom_conditions=custom, synthetic=synthetic,
         data_dir=Path(data["dir"]) if "dir" in data else None,

@@ -258,13 +258,14 @@ def table_markdown(rows: Sequence[dict], outcomes: Sequence[dict], baseline: str
 # --- the plot -------------------------------------------------------------
 
 def plot(rows: Sequence[dict], path: str | Path, benchmarks: Sequence[str] | None = None,
-         conditions: Sequence[str] | None = None) -> Path:
+         conditions: Sequence[str] | None = None) -> Path | None:
     """PNG of accuracy (%) per benchmark per condition: bars at the mean over
-    seeds, error bars ± sd (none with one seed), a dot per seed."""
-    import matplotlib
+    seeds, error bars ± sd (none with one seed), a dot per seed; None without
+    matplotlib."""
+    from edit_plugin.plotting import pyplot_for
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    if (plt := pyplot_for(path)) is None:
+        return None
 
     values = _results_by_cell(rows, ACCURACY)
     benchmarks = list(benchmarks) if benchmarks is not None else _ordered(b for _, b in values)
