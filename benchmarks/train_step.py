@@ -7,7 +7,7 @@
                                                          # (needs torch, transformers, peft only)
 
 SFT: the model's own cross-entropy over all 2B sequences (chosen and rejected
-alike). KRSL: `edit_plugin.krsl_step.krsl_forward`, the trainer's code path.
+alike). KRSL: `edit_plugin.stage2.stage2_forward`, the trainer's code path.
 DPO: `edit_plugin.dpo.step.dpo_forward`, what TRL's DPOTrainer computes for a
 PEFT model without a reference model (policy forward, a no-grad forward with
 the adapter disabled as reference, sigmoid loss, beta 0.1; TRL's per-step
@@ -93,7 +93,7 @@ def run_mode(args) -> dict:
     import torch
 
     from edit_plugin.dpo.step import dpo_forward
-    from edit_plugin.krsl_step import krsl_forward
+    from edit_plugin.stage2 import stage2_forward
 
     torch.set_num_threads(args.threads) if args.device == "cpu" and args.threads else None
     model = build_model(args)
@@ -110,7 +110,7 @@ def run_mode(args) -> dict:
         elif args.mode == "dpo":
             loss, _, _ = dpo_forward(model, batch, beta=args.dpo_beta)
         else:
-            loss, _, _ = krsl_forward(model, batch)
+            loss, _, _ = stage2_forward(model, batch, "krsl")
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-IGNORE_INDEX = -100
+from edit_plugin.columns import IGNORE_INDEX
 
 
 def _compute_dtype(logits: torch.Tensor) -> torch.dtype:
@@ -54,8 +54,9 @@ def krsl_loss(
     rejected_logits: torch.Tensor,
     rejected_labels: torch.Tensor,
     rejected_key_mask: torch.Tensor,
-    alpha: float = 1.0,
-    beta: float = 0.025,
+    *,
+    alpha: float,
+    beta: float,
     neg_nll_threshold: float | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """KRSL loss and its metrics.

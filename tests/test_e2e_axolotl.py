@@ -15,7 +15,7 @@ RECIPES = Path(__file__).resolve().parents[1] / "recipes" / "smollm2-135m"
 pytestmark = pytest.mark.slow
 
 
-def stage_config(tmp: Path, stage: str, base_model: Path, data: Path) -> Path:
+def stage_config(tmp: Path, stage: str, base_model: Path, data: Path, **extra) -> Path:
     return write_config(RECIPES / f"{stage}.yml", tmp / f"{stage}.yml", {
         "base_model": str(base_model),
         "dataset_path": str(data),
@@ -25,6 +25,7 @@ def stage_config(tmp: Path, stage: str, base_model: Path, data: Path) -> Path:
         "num_epochs": 2,
         "learning_rate": 1.0e-2,
         "warmup_ratio": 0.0,
+        **extra,
     })
 
 
@@ -57,10 +58,30 @@ def test_sft_then_krsl_through_axolotl_train(tmp_path, tiny_llama):
                 "krsl/chosen_key_accuracy", "krsl/key_token_fraction"):
         assert key in krsl_steps[0], key
     assert 0 < krsl_steps[0]["krsl/key_token_fraction"] < 0.5
-    assert krsl_steps[-1]["loss"] != krsl_steps[0]["loss"]
-    assert krsl_steps[-1]["krsl/chosen_key_nll"] < krsl_steps[0]["krsl/chosen_key_nll"]
     run_axolotl("merge-lora", krsl_cfg, tmp_path / "krsl-merge.log", "merge", show_progress=False)
     assert_loads_and_runs(tmp_path / "krsl" / "merged")
+    # Training changed the model in KRSL's direction: the same pairs, scored by
+    # the same code, before (the SFT model) and after.
+    from edit_plugin.evaluation.teacher_forced import pair_metrics
+    from edit_plugin.records import iter_records
+
+    records = list(iter_records(data))
+    before = pair_metrics(str(tmp_path / "sft" / "merged"), records)
+    after = pair_metrics(str(tmp_path / "krsl" / "merged"), records)
+    assert after["chosen_key_nll"] < before["chosen_key_nll"]
+
+
+def test_key_dpo_is_one_key_away(tmp_path, tiny_llama):
+    """`edit_loss: key_dpo` through `axolotl train`: the reference is the model
+    without its fresh adapter, so the first step's loss is log 2."""
+    data = tmp_path / "dual.jsonl"
+    write_records(data, generate_pairs(8, seed=11))
+    cfg = stage_config(tmp_path, "krsl", tiny_llama, data, edit_loss="key_dpo", edit_dpo_beta=0.5)
+    steps = run_axolotl("train", cfg, tmp_path / "key_dpo.log", "key_dpo", show_progress=False)
+    assert len(steps) == 4
+    assert steps[0]["loss"] == pytest.approx(0.6931, abs=1e-4)
+    assert steps[0]["key_dpo/margin"] == 0.0 and "krsl/chosen_key_nll" not in steps[0]
+    assert any(s["key_dpo/margin"] != 0.0 for s in steps[1:])
 
 
 def test_invalid_json_fails_axolotl_with_file_and_line(tmp_path, tiny_llama):

@@ -5,6 +5,8 @@ import torch
 
 from edit_plugin.loss import krsl_loss, response_nll
 
+PAPER_WEIGHTS = {"alpha": 1.0, "beta": 0.025}
+
 
 def reference(logits_c, labels_c, key_c, logits_r, labels_r, key_r, alpha, beta, threshold=None):
     """Straightforward float64 loop over samples and tokens."""
@@ -59,7 +61,7 @@ def test_float32_within_tolerance_of_float64():
 def test_bfloat16_logits_are_upcast():
     batch = make_batch(seed=4)
     bf16 = (batch[0].bfloat16(), *batch[1:3], batch[3].bfloat16(), *batch[4:])
-    loss, _ = krsl_loss(*bf16)
+    loss, _ = krsl_loss(*bf16, **PAPER_WEIGHTS)
     assert loss.dtype == torch.float32
     ref = reference(batch[0].bfloat16().float(), *batch[1:3], batch[3].bfloat16().float(), *batch[4:], 1.0, 0.025)
     assert float(loss) == pytest.approx(ref, rel=1e-5)
@@ -69,7 +71,8 @@ def test_empty_masks_give_zero_not_nan_and_keep_the_graph():
     logits_c, labels_c, key_c, logits_r, labels_r, key_r = make_batch()
     logits_c.requires_grad_(True)
     logits_r.requires_grad_(True)
-    loss, metrics = krsl_loss(logits_c, labels_c, torch.zeros_like(key_c), logits_r, labels_r, torch.zeros_like(key_r))
+    loss, metrics = krsl_loss(logits_c, labels_c, torch.zeros_like(key_c), logits_r, labels_r,
+                              torch.zeros_like(key_r), **PAPER_WEIGHTS)
     assert float(loss) == 0.0
     assert all(v == v for v in metrics.values())  # no NaN
     loss.backward()
@@ -79,18 +82,18 @@ def test_empty_masks_give_zero_not_nan_and_keep_the_graph():
 def test_all_prompt_rows_do_not_divide_by_zero():
     logits_c, labels_c, key_c, logits_r, labels_r, key_r = make_batch()
     labels_c[1] = -100
-    loss, _ = krsl_loss(logits_c, labels_c, key_c, logits_r, labels_r, key_r)
+    loss, _ = krsl_loss(logits_c, labels_c, key_c, logits_r, labels_r, key_r, **PAPER_WEIGHTS)
     assert torch.isfinite(loss)
 
 
 def test_threshold_leaves_out_confident_rejected_tokens():
     batch = make_batch(seed=5)
-    no_threshold, m0 = krsl_loss(*batch)
-    huge, _ = krsl_loss(*batch, neg_nll_threshold=1e9)
-    tiny, m1 = krsl_loss(*batch, neg_nll_threshold=1e-9)
+    no_threshold, m0 = krsl_loss(*batch, **PAPER_WEIGHTS)
+    huge, _ = krsl_loss(*batch, neg_nll_threshold=1e9, **PAPER_WEIGHTS)
+    tiny, m1 = krsl_loss(*batch, neg_nll_threshold=1e-9, **PAPER_WEIGHTS)
     assert float(huge) == pytest.approx(float(no_threshold))
     # Every rejected token is already past a tiny threshold: only the chosen term is left.
-    chosen_only, _ = krsl_loss(*batch, beta=0.0)
+    chosen_only, _ = krsl_loss(*batch, alpha=1.0, beta=0.0)
     assert float(tiny) == pytest.approx(float(chosen_only))
     assert m0["krsl/rejected_active_fraction"] == 1.0 and m1["krsl/rejected_active_fraction"] == 0.0
 
@@ -98,7 +101,7 @@ def test_threshold_leaves_out_confident_rejected_tokens():
 def test_only_key_tokens_get_gradient():
     logits_c, labels_c, key_c, logits_r, labels_r, key_r = make_batch(seed=6)
     logits_c.requires_grad_(True)
-    loss, _ = krsl_loss(logits_c, labels_c, key_c, logits_r, labels_r, key_r)
+    loss, _ = krsl_loss(logits_c, labels_c, key_c, logits_r, labels_r, key_r, **PAPER_WEIGHTS)
     loss.backward()
     touched = logits_c.grad.abs().sum(-1) > 0
     assert torch.equal(touched, key_c & (labels_c != -100))
@@ -132,7 +135,7 @@ def test_sgd_step_raises_chosen_and_lowers_rejected_key_probability():
 
 def test_metrics():
     batch = make_batch(seed=7)
-    _, m = krsl_loss(*batch)
+    _, m = krsl_loss(*batch, **PAPER_WEIGHTS)
     assert m["krsl/key_nll_margin"] == pytest.approx(m["krsl/rejected_key_nll"] - m["krsl/chosen_key_nll"])
     assert 0.0 < m["krsl/key_token_fraction"] < 1.0
     assert 0.0 <= m["krsl/chosen_key_accuracy"] <= 1.0
@@ -160,5 +163,5 @@ def test_never_makes_a_full_float32_copy_of_half_precision_logits():
 
     logits_c, labels_c, key_c, logits_r, labels_r, key_r = make_batch(batch=4, length=32, vocab=64)
     with LargestFloat32():
-        krsl_loss(logits_c.bfloat16(), labels_c, key_c, logits_r.bfloat16(), labels_r, key_r)
+        krsl_loss(logits_c.bfloat16(), labels_c, key_c, logits_r.bfloat16(), labels_r, key_r, **PAPER_WEIGHTS)
     assert 0 < LargestFloat32.largest < logits_c.numel()

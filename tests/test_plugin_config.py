@@ -76,11 +76,23 @@ def test_out_of_range_value_is_an_error(krsl_recipe):
         ({"datasets": [{"path": "x.jsonl", "type": "edit_plugin.dual_cot.sft"}]}, "needs every dataset"),
         ({"fp16": True}, "fp16"),
         ({"rl": "dpo"}, "rl: dpo would not run"),
+        ({"edit_loss": "kto"}, "unknown edit_loss 'kto'; known: krsl, key_dpo"),
+        ({"edit_loss": "key_dpo", "adapter": None}, "adapter: lora"),
+        ({"edit_loss": "key_dpo", "edit_krsl": False}, "only with edit_krsl: true"),
     ],
 )
 def test_incompatible_settings_are_refused(krsl_recipe, changes, message):
     with pytest.raises(EditConfigError, match=message):
         register_and_validate(load(krsl_recipe, **changes))
+
+
+def test_key_dpo_is_chosen_by_name(krsl_recipe):
+    cfg = register_and_validate(load(krsl_recipe, edit_loss="key_dpo", edit_dpo_beta=0.2))
+    from axolotl.integrations.base import PluginManager
+
+    plugin = PluginManager.get_instance().plugins["edit_plugin.EditPlugin"]
+    args = plugin.get_training_args(cfg)
+    assert args["edit_loss"] == "key_dpo" and args["edit_dpo_beta"] == 0.2 and args["edit_alpha"] == 1.0
 
 
 def test_bad_local_data_fails_at_registration_with_file_and_line(krsl_recipe, tmp_path):

@@ -1,12 +1,5 @@
-"""Turn dual-CoT records into aligned model inputs (no Axolotl import).
-
-Columns of a KRSL row:
-- ``input_ids``, ``attention_mask``, ``labels``: prompt + chosen CoT (Axolotl's
-  standard names, which its length filters read);
-- ``rejected_input_ids``, ``rejected_attention_mask``, ``rejected_labels``:
-  prompt + rejected CoT;
-- ``chosen_key_mask``, ``rejected_key_mask``: 1 at key tokens, 0 elsewhere,
-  aligned with ``input_ids`` / ``rejected_input_ids``.
+"""Turn dual-CoT records into aligned model inputs (no Axolotl import);
+the columns are those of ``edit_plugin.columns``.
 
 Masks are stored, not alpha/beta-scaled weights: Axolotl's prepared-dataset
 cache key ignores plugin arguments, so baked-in weights would be reused
@@ -18,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from edit_plugin.chat import encode_batch
+from edit_plugin.columns import IGNORE_INDEX
 from edit_plugin.keysteps import key_token_masks
-
-IGNORE_INDEX = -100
 
 DROP_IDENTICAL = "chosen and rejected CoTs are identical"
 DROP_TRUNCATED = "the CoT is cut away entirely by sequence_len"

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import torch
 
-from edit_plugin.dual_cot.tokenize import IGNORE_INDEX, tokenize_dual_batch
+from edit_plugin.columns import IGNORE_INDEX
+from edit_plugin.dual_cot.tokenize import tokenize_dual_batch
 from edit_plugin.loss import selected_token_nll
 
 PER_PAIR_METRICS = ("chosen_key_nll", "chosen_key_accuracy", "rejected_key_nll", "key_win", "all_win")

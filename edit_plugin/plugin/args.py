@@ -1,19 +1,15 @@
-"""YAML keys of the EDIT plugin (validated by Axolotl through pydantic)."""
+"""YAML keys of the EDIT plugin (validated by Axolotl through pydantic).
+
+``EditArgs`` is the one place where the keys and their defaults are defined:
+the training-arguments mixin and the stage-2 forward take them from here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import field, make_dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field
-
-EDIT_KEYS = (
-    "edit_krsl",
-    "edit_alpha",
-    "edit_beta",
-    "edit_neg_nll_threshold",
-    "edit_sft_weight",
-    "edit_lr_epoch_decay",
-)
 
 
 class EditArgs(BaseModel):
@@ -21,23 +17,31 @@ class EditArgs(BaseModel):
 
     edit_krsl: bool | None = Field(
         default=None,
-        json_schema_extra={"description": "Train with the KRSL loss (stage 2). Needs type: edit_plugin.dual_cot."},
+        json_schema_extra={"description": "Stage 2: train on dual CoTs with edit_loss. Needs type: edit_plugin.dual_cot."},
+    )
+    edit_loss: str | None = Field(
+        default="krsl",
+        json_schema_extra={"description": "The stage-2 loss: krsl (EDIT's) or key_dpo (DPO on the key tokens)."},
     )
     edit_alpha: float | None = Field(
         default=1.0, ge=0.0,
-        json_schema_extra={"description": "Weight of the NLL of the correct CoT's key tokens."},
+        json_schema_extra={"description": "KRSL: weight of the NLL of the correct CoT's key tokens."},
     )
     edit_beta: float | None = Field(
         default=0.025, ge=0.0,
-        json_schema_extra={"description": "Weight of the push-down on the wrong CoT's key tokens."},
+        json_schema_extra={"description": "KRSL: weight of the push-down on the wrong CoT's key tokens."},
     )
     edit_neg_nll_threshold: float | None = Field(
         default=None, gt=0.0,
-        json_schema_extra={"description": "Push a wrong key token down only while its NLL is below this."},
+        json_schema_extra={"description": "KRSL: push a wrong key token down only while its NLL is below this."},
     )
     edit_sft_weight: float | None = Field(
         default=0.0, ge=0.0,
-        json_schema_extra={"description": "Weight of an extra SFT loss on the whole correct CoT."},
+        json_schema_extra={"description": "KRSL: weight of an extra SFT loss on the whole correct CoT."},
+    )
+    edit_dpo_beta: float | None = Field(
+        default=0.1, gt=0.0,
+        json_schema_extra={"description": "key_dpo: DPO's beta (temperature of the log-ratio)."},
     )
     edit_lr_epoch_decay: float | None = Field(
         default=None, gt=0.0, le=1.0,
@@ -47,13 +51,12 @@ class EditArgs(BaseModel):
     )
 
 
-@dataclass
-class EditTrainingArgsMixin:
-    """Training arguments the KRSL trainer reads."""
+EDIT_KEYS = tuple(EditArgs.model_fields)
+EDIT_DEFAULTS = EditArgs().model_dump()
 
-    edit_krsl: bool | None = None
-    edit_alpha: float = 1.0
-    edit_beta: float = 0.025
-    edit_neg_nll_threshold: float | None = None
-    edit_sft_weight: float = 0.0
-    edit_lr_epoch_decay: float | None = None
+# Training arguments the stage-2 trainer reads: the same keys and defaults.
+EditTrainingArgsMixin = make_dataclass(
+    "EditTrainingArgsMixin",
+    [(key, Any, field(default=value)) for key, value in EDIT_DEFAULTS.items()],
+)
+EditTrainingArgsMixin.__module__ = __name__

@@ -40,9 +40,27 @@ def _dataset_types(cfg) -> list[str]:
     return [str((ds or {}).get("type")) for ds in _datasets(cfg)]
 
 
+def check_stage2_loss(cfg) -> None:
+    from edit_plugin.stage2 import STAGE2_LOSSES
+
+    name = cfg.get("edit_loss")
+    if name is None:
+        return
+    if name not in STAGE2_LOSSES:
+        raise EditConfigError(f"unknown edit_loss '{name}'; known: {', '.join(STAGE2_LOSSES)}")
+    if not cfg.get("edit_krsl"):
+        raise EditConfigError(f"edit_loss: {name} is a stage-2 loss; it runs only with edit_krsl: true")
+    if STAGE2_LOSSES[name].needs_reference and cfg.get("adapter") not in ("lora", "qlora"):
+        raise EditConfigError(
+            f"edit_loss: {name} compares with a reference model: the stage-1 model, which is the "
+            "stage-2 model with its adapter disabled. Train stage 2 with adapter: lora"
+        )
+
+
 def check_settings(cfg, cuda_available: bool) -> None:
     if cfg.get("fp16") and not cuda_available:
         raise EditConfigError("fp16: true needs a GPU; on CPU set fp16: false and bf16: false")
+    check_stage2_loss(cfg)
     if not cfg.get("edit_krsl"):
         return
     if cfg.get("rl"):

@@ -8,19 +8,7 @@ from typing import Any
 
 import torch
 
-from edit_plugin.loss import IGNORE_INDEX
-
-# column -> padding value
-PAD_VALUES = {
-    "input_ids": None,  # the tokenizer's pad id
-    "attention_mask": 0,
-    "labels": IGNORE_INDEX,
-    "chosen_key_mask": 0,
-    "rejected_input_ids": None,
-    "rejected_attention_mask": 0,
-    "rejected_labels": IGNORE_INDEX,
-    "rejected_key_mask": 0,
-}
+from edit_plugin.columns import DUAL_COT_PADDING, PAD_ID
 
 
 @dataclass
@@ -45,8 +33,8 @@ class DualCoTCollator:
         if self.pad_to_multiple_of:
             length = self.pad_to_multiple_of * math.ceil(length / self.pad_to_multiple_of)
         batch = {}
-        for column, pad in PAD_VALUES.items():
-            value = pad_id if pad is None else pad
+        for column, pad in DUAL_COT_PADDING.items():
+            value = pad_id if pad is PAD_ID else pad
             rows = [list(f[column]) + [value] * (length - len(f[column])) for f in features]
             batch[column] = torch.tensor(rows, dtype=torch.long)
         return batch

@@ -1,0 +1,64 @@
+"""The Axolotl plugin class (``plugins: [edit_plugin.EditPlugin]``)."""
+
+from __future__ import annotations
+
+import torch
+from axolotl.integrations.base import BasePlugin
+
+from edit_plugin.plugin.args import EDIT_DEFAULTS, EDIT_KEYS
+from edit_plugin.plugin.checks import check_config
+from edit_plugin.plugin.seeding import config_seed, seed_all
+
+
+class EditPlugin(BasePlugin):
+    """EDIT: SFT on correct CoTs, then a stage-2 loss (KRSL by default) on the
+    key tokens of dual CoTs."""
+
+    def register(self, cfg):
+        check_config(cfg, cuda_available=torch.cuda.is_available())
+
+    def get_input_args(self):
+        return "edit_plugin.plugin.args.EditArgs"
+
+    def pre_lora_load(self, cfg, model):
+        # The adapter's initial weights come from torch's global generator.
+        seed_all(config_seed(cfg))
+
+    def add_callbacks_pre_trainer(self, cfg, model):
+        # Called while the trainer is built: under rl: dpo TRL creates the
+        # adapter in the trainer's __init__, before the Trainer's own set_seed.
+        seed_all(config_seed(cfg))
+        return []
+
+    def create_lr_scheduler(self, cfg, trainer, optimizer, num_training_steps):
+        if cfg.edit_lr_epoch_decay is None:
+            return None  # Axolotl builds the scheduler of `lr_scheduler`
+        from edit_plugin.plugin.schedule import epoch_decay_scheduler
+
+        return epoch_decay_scheduler(
+            optimizer, num_training_steps, trainer.args.num_train_epochs, cfg.edit_lr_epoch_decay
+        )
+
+    def get_training_args_mixin(self):
+        return "edit_plugin.plugin.args.EditTrainingArgsMixin"
+
+    def get_training_args(self, cfg):
+        if not cfg.edit_krsl:
+            return None
+        return {key: cfg[key] if cfg[key] is not None else EDIT_DEFAULTS[key] for key in EDIT_KEYS}
+
+    def get_trainer_cls(self, cfg):
+        if cfg.edit_krsl:
+            from edit_plugin.plugin.trainer import KRSLTrainer
+
+            return KRSLTrainer
+        return None
+
+    def get_collator_cls_and_kwargs(self, cfg, is_eval=False):
+        if not cfg.edit_krsl:
+            return None
+        from edit_plugin.plugin.collator import DualCoTCollator
+
+        return DualCoTCollator, {}
+
+

@@ -1,0 +1,148 @@
+"""Stage-2 losses by name, and the one forward that feeds them (no Axolotl
+import: the trainer and the training-step benchmark run the same code).
+
+A loss is a pure function over the aligned tensors of a batch (``Sides``)
+plus its own parameters; its entry here says which plugin keys those come
+from and whether it needs the reference model's log-probs, which the forward
+then supplies. Adding a loss = a pure function + one ``Stage2Loss`` entry
+(+ its keys in ``plugin/args.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+
+from edit_plugin.columns import DUAL_COT_COLUMNS, IGNORE_INDEX
+from edit_plugin.key_dpo import key_dpo_loss
+from edit_plugin.loss import krsl_loss, response_nll
+
+
+@dataclass
+class Sides:
+    """A batch's chosen and rejected sides, shifted so that ``*_logits[:, t]``
+    predicts ``*_labels[:, t]``; the reference log-probs only for losses that
+    ask for them."""
+
+    chosen_logits: torch.Tensor
+    chosen_labels: torch.Tensor
+    chosen_key_mask: torch.Tensor
+    rejected_logits: torch.Tensor
+    rejected_labels: torch.Tensor
+    rejected_key_mask: torch.Tensor
+    ref_chosen_logps: torch.Tensor | None = None
+    ref_rejected_logps: torch.Tensor | None = None
+
+    def key_tensors(self) -> tuple[torch.Tensor, ...]:
+        return (self.chosen_logits, self.chosen_labels, self.chosen_key_mask,
+                self.rejected_logits, self.rejected_labels, self.rejected_key_mask)
+
+
+def _krsl(sides: Sides, *, edit_alpha, edit_beta, edit_neg_nll_threshold, edit_sft_weight):
+    loss, metrics = krsl_loss(*sides.key_tensors(), alpha=edit_alpha, beta=edit_beta,
+                              neg_nll_threshold=edit_neg_nll_threshold)
+    if edit_sft_weight:
+        sft = response_nll(sides.chosen_logits, sides.chosen_labels)
+        loss = loss + edit_sft_weight * sft
+        metrics["krsl/sft_nll"] = float(sft.detach())
+    return loss, metrics
+
+
+def _key_dpo(sides: Sides, *, edit_dpo_beta):
+    return key_dpo_loss(*sides.key_tensors(), sides.ref_chosen_logps, sides.ref_rejected_logps, beta=edit_dpo_beta)
+
+
+@dataclass(frozen=True)
+class Stage2Loss:
+    name: str
+    compute: Callable[..., tuple[torch.Tensor, dict[str, float]]]
+    keys: tuple[str, ...]  # plugin keys passed to ``compute`` by name
+    needs_reference: bool = False  # the adapter-disabled model's log-probs
+    description: str = ""
+
+
+STAGE2_LOSSES = {loss.name: loss for loss in (
+    Stage2Loss("krsl", _krsl, ("edit_alpha", "edit_beta", "edit_neg_nll_threshold", "edit_sft_weight"),
+               description="EDIT's KRSL: raise the correct key tokens' likelihood, lower the wrong ones'"),
+    Stage2Loss("key_dpo", _key_dpo, ("edit_dpo_beta",), needs_reference=True,
+               description="DPO's logistic loss on the log-ratio summed over key tokens only"),
+)}
+
+
+def stage2_loss(name: str) -> Stage2Loss:
+    try:
+        return STAGE2_LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown edit_loss '{name}'; known: {', '.join(STAGE2_LOSSES)}") from None
+
+
+def loss_params(loss: Stage2Loss, values) -> dict:
+    """The loss's keys from ``values`` (training args, a config or a dict),
+    defaulting to the plugin's args model."""
+    from edit_plugin.plugin.args import EditArgs
+
+    defaults = EditArgs()
+    get = values.get if isinstance(values, dict) else lambda key: getattr(values, key, None)
+    return {key: get(key) if get(key) is not None else getattr(defaults, key) for key in loss.keys}
+
+
+@contextmanager
+def reference_model(model, checkpointing_kwargs: dict | None = None):
+    """The stage-2 model is the merged stage-1 model plus a fresh adapter: with
+    the adapter disabled it is the reference. Gradient checkpointing is off for
+    that pass (no backward follows)."""
+    if not hasattr(model, "disable_adapter"):
+        raise ValueError("this stage-2 loss needs a reference model: train with a LoRA adapter "
+                         "(adapter: lora), whose disabled state is the stage-1 model")
+    was_checkpointing = bool(getattr(model, "is_gradient_checkpointing", False))
+    if was_checkpointing:
+        model.gradient_checkpointing_disable()
+    try:
+        with torch.no_grad(), model.disable_adapter():
+            yield
+    finally:
+        if was_checkpointing:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing_kwargs)
+
+
+def label_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """log p(label) per position, [B, T] (0 where the label is -100); one row
+    at a time, so no full float32 log-softmax is held."""
+    safe = labels.clamp(min=0)
+    rows = []
+    for row_logits, row_labels in zip(logits, safe):
+        row_logits = row_logits.float() if row_logits.dtype in (torch.float16, torch.bfloat16) else row_logits
+        rows.append(row_logits.gather(-1, row_labels.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(row_logits, -1))
+    return torch.stack(rows) * (labels != IGNORE_INDEX)
+
+
+def stage2_forward(model, inputs: dict[str, torch.Tensor], loss: str | Stage2Loss = "krsl",
+                   params: dict | None = None, unwrapped=None, checkpointing_kwargs: dict | None = None):
+    """(loss, metrics, policy outputs) for a batch from ``DualCoTCollator``.
+
+    One forward over [chosen; rejected] (the collator gave both one length);
+    for a loss that needs it, one more without gradients and with the adapter
+    of ``unwrapped`` (the model inside any distributed wrapper) disabled."""
+    loss = stage2_loss(loss) if isinstance(loss, str) else loss
+    missing = [c for c in DUAL_COT_COLUMNS if c not in inputs]
+    if missing:
+        raise KeyError(f"stage-2 batch lacks {missing}: the dataset needs type: edit_plugin.dual_cot")
+    batch_size = inputs["input_ids"].shape[0]
+    input_ids = torch.cat([inputs["input_ids"], inputs["rejected_input_ids"]])
+    attention_mask = torch.cat([inputs["attention_mask"], inputs["rejected_attention_mask"]])
+    labels = torch.cat([inputs["labels"], inputs["rejected_labels"]])[:, 1:]
+    outputs = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+    logits = outputs.logits[:, :-1]  # logits[:, t] predicts token t + 1: a view, no copy
+    sides = Sides(logits[:batch_size], labels[:batch_size], inputs["chosen_key_mask"][:, 1:].bool(),
+                  logits[batch_size:], labels[batch_size:], inputs["rejected_key_mask"][:, 1:].bool())
+    if loss.needs_reference:
+        with reference_model(unwrapped if unwrapped is not None else model, checkpointing_kwargs):
+            ref_logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+            ref_logps = label_logps(ref_logits[:, :-1], labels)
+            del ref_logits
+        sides.ref_chosen_logps, sides.ref_rejected_logps = ref_logps[:batch_size], ref_logps[batch_size:]
+    value, metrics = loss.compute(sides, **loss_params(loss, params or {}))
+    return value, metrics, outputs
