@@ -13,7 +13,9 @@ from edit_plugin.evaluation import data
 from edit_plugin.splits import bbh_split
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data beside the checkout")
+# Tests that read benchmark documents need ../shared/data; listing, the task
+# files and the error for missing data do not.
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data beside the checkout")
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +31,7 @@ def manager():
     return task_manager()
 
 
+@needs_shared
 def test_split_is_disjoint_covering_and_four_to_one():
     total_test = total_train = 0
     for task in data.BBH_TASKS:
@@ -55,6 +58,7 @@ def test_every_task_and_group_is_listed(manager):
     assert len([n for n in names if n.startswith("edit_agieval_")]) == 8
 
 
+@needs_shared
 def test_document_counts_equal_the_data():
     from edit_plugin.evaluation.bbsub import bbsub_docs, manifest
 
@@ -76,6 +80,7 @@ def test_document_counts_equal_the_data():
         assert len(docs) == len(entry["fingerprints"])
 
 
+@needs_shared
 def test_choice_docs_are_lettered_and_targets_valid():
     from edit_plugin.evaluation.scoring import canonical_target
 
@@ -160,6 +165,7 @@ def run_scripted(manager, tasks, limit):
     return results, expected
 
 
+@needs_shared
 def test_scripted_model_gets_exactly_the_expected_accuracy(manager):
     from edit_plugin.evaluation.runner import METRIC
 
@@ -187,6 +193,7 @@ def hedge_or_repeat(doc: dict, position: int) -> tuple[str, bool]:
     return f"Let's think step by step. Therefore, the answer is {hedge}.", False
 
 
+@needs_shared
 def test_a_hedged_answer_scores_as_wrong_through_lm_eval(manager):
     from lm_eval import simple_evaluate
 
@@ -207,6 +214,7 @@ def test_a_hedged_answer_scores_as_wrong_through_lm_eval(manager):
         assert accuracy == 0.5 and results["results"][task][METRIC] == pytest.approx(accuracy), task
 
 
+@needs_shared
 def test_every_way_of_naming_one_option_still_scores(manager):
     """The hedge rule takes nothing from a single answer: each option of real
     documents, named by label, label and text, or twice, is that option."""
@@ -222,6 +230,7 @@ def test_every_way_of_naming_one_option_still_scores(manager):
                 assert canonical(answer, "choice", labels, texts) == label, (doc["id"], answer)
 
 
+@needs_shared
 def test_group_is_micro_averaged_and_average_is_mean_of_five(manager, tmp_path):
     from edit_plugin.evaluation.runner import COLUMNS, METRIC, SUITES, summarize
 
@@ -246,6 +255,7 @@ def test_unreachable_data_is_one_clear_error(monkeypatch, tmp_path):
         data.arc_docs("arc_easy")
 
 
+@needs_shared
 def test_fewshot_prompt_has_the_lm_eval_exemplars_with_our_answer_phrase():
     from edit_plugin.evaluation.lm_eval_glue import doc_to_text, load_docs
 
@@ -256,6 +266,7 @@ def test_fewshot_prompt_has_the_lm_eval_exemplars_with_our_answer_phrase():
     assert text.endswith("A: Let's think step by step.")
 
 
+@needs_shared
 def test_zero_shot_prompt_is_the_training_prompt():
     from edit_plugin.evaluation.lm_eval_glue import doc_to_text
     from edit_plugin.prompts import build_prompt
@@ -273,6 +284,7 @@ def test_committed_task_files_match_the_generator():
         assert (HERE / relative).read_text() == content, relative
 
 
+@needs_shared
 @pytest.mark.slow
 def test_cli_end_to_end_on_the_embedded_student(tmp_path, student_path):
     import subprocess

@@ -65,5 +65,19 @@ def test_collator_pads_both_sides_to_one_length(chat_tokenizer, pairs):
         assert (batch["attention_mask"][i, n:] == 0).all()
         assert (batch["input_ids"][i, n:] == chat_tokenizer.pad_token_id).all()
         m = len(f["rejected_input_ids"])
-        assert batch["rejected_key_mask"][i, :m].tolist() == f["rejected_key_mask"]
+        for column in ("rejected_input_ids", "rejected_attention_mask", "rejected_labels", "rejected_key_mask"):
+            assert batch[column][i, :m].tolist() == f[column], column
+        assert (batch["rejected_input_ids"][i, m:] == chat_tokenizer.pad_token_id).all()
+        assert (batch["rejected_labels"][i, m:] == -100).all()
+        assert (batch["rejected_attention_mask"][i, m:] == 0).all()
+        assert (batch["rejected_key_mask"][i, m:] == 0).all()
     assert batch["input_ids"].dtype == torch.long
+
+
+def test_collator_pads_with_eos_when_the_tokenizer_has_no_pad(chat_tokenizer, pairs):
+    out = strategy(chat_tokenizer).wrap_dataset(Dataset.from_list(pairs[:2]))
+    features = [out[i] for i in range(2)]
+    no_pad = type("NoPad", (), {"pad_token_id": None, "eos_token_id": 7})()
+    batch = DualCoTCollator(no_pad, pad_to_multiple_of=64)(features)
+    m = len(features[0]["rejected_input_ids"])
+    assert (batch["rejected_input_ids"][0, m:] == 7).all() and (batch["input_ids"][0, len(features[0]["input_ids"]):] == 7).all()
