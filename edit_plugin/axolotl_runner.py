@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -47,6 +48,12 @@ def axolotl_env() -> dict:
     return env
 
 
+def axolotl_executable() -> str:
+    """This interpreter's ``axolotl``, else the one on PATH."""
+    axolotl = Path(sys.executable).parent / "axolotl"
+    return str(axolotl) if axolotl.exists() else "axolotl"
+
+
 def parse_log_dict(line: str) -> dict | None:
     """The metrics dict a Trainer prints each logging step, or None."""
     match = _LOG_DICT_RE.search(line)
@@ -66,18 +73,20 @@ def parse_log_dict(line: str) -> dict | None:
 
 
 def run_axolotl(command: str, config: Path, log_path: Path, desc: str,
-                show_progress: bool = True, expected_steps: int | None = None) -> list[dict]:
-    """``axolotl <command> <config>``; returns the logged training metrics.
-    ``expected_steps`` starts the progress bar at once (``rl: dpo`` runs never
-    print the step-count line the bar otherwise waits for)."""
-    axolotl = Path(sys.executable).parent / "axolotl"
-    argv = [str(axolotl) if axolotl.exists() else "axolotl", command, str(config)]
+                show_progress: bool = True, expected_steps: int | None = None,
+                extra_args: Sequence[str] = (), env: Mapping[str, str] | None = None) -> list[dict]:
+    """``axolotl <command> <config> <extra_args>``; returns the logged training
+    metrics. ``expected_steps`` starts the progress bar at once (``rl: dpo``
+    runs never print the step-count line the bar otherwise waits for);
+    ``extra_args`` such as ``-- --num_processes 2`` go to axolotl's launcher,
+    ``env`` is added to `axolotl_env`."""
+    argv = [axolotl_executable(), command, str(config), *extra_args]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     steps: list[dict] = []
     bar = tqdm(total=expected_steps, desc=desc, unit="step") if show_progress and expected_steps else None
     with open(log_path, "w", encoding="utf-8", buffering=1) as log, subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=axolotl_env(), bufsize=1,
+        env={**axolotl_env(), **(env or {})}, bufsize=1,
     ) as proc:
         for line in proc.stdout:
             log.write(line)

@@ -30,16 +30,27 @@ def _synth(args) -> int:
 
 
 def _validate(args) -> int:
-    from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, validate_file
+    from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, check_file
 
     fields = SFT_FIELDS if args.sft else REQUIRED_FIELDS
-    try:
-        for path in args.files:
-            print(f"{path}: {validate_file(path, fields)} valid records")
-    except DualCoTDataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+    failed = False
+    for path in args.files:
+        try:
+            result = check_file(path, fields, keep=args.max_errors)
+        except OSError as err:
+            print(f"error: {path}: cannot read ({err.strerror or err})", file=sys.stderr)
+            failed = True
+            continue
+        for line_no, problem in result.problems:
+            print(f"error: {path}, line {line_no}: {problem}", file=sys.stderr)
+        if result.bad > len(result.problems):
+            print(f"error: {path}: {result.bad - len(result.problems)} more bad lines not shown",
+                  file=sys.stderr)
+        blank = f", {result.blank} blank lines skipped" if result.blank else ""
+        bad = f", {result.bad} bad lines" if result.bad else ""
+        print(f"{path}: {result.valid} valid records{bad}{blank}")
+        failed = failed or result.bad > 0
+    return 1 if failed else 0
 
 
 def _demo(args) -> int:
@@ -271,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check dual-CoT JSONL files line by line")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--sft", action="store_true", help="only prompt and chosen are required")
+    p.add_argument("--max-errors", type=_positive_int, default=100,
+                   help="bad lines printed per file (all are counted)")
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("demo", help="SFT then KRSL on the embedded student, on CPU, and score it")

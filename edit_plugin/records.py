@@ -14,6 +14,8 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
@@ -36,12 +38,35 @@ def record_problem(record: object, fields: Iterable[str] = REQUIRED_FIELDS) -> s
     for field in fields:
         if field not in record or record[field] is None:
             return f"field '{field}' is missing"
-        value = record[field]
-        if not isinstance(value, str):
-            return f"field '{field}' must be a string, got {type(value).__name__}"
-        if not value.strip():
-            return f"field '{field}' is empty"
+        found = text_problem(field, record[field])
+        if found:
+            return found
     return source_problem(record)
+
+
+def text_problem(field: str, value: object) -> str | None:
+    """Why ``value`` cannot be a text field, or None."""
+    if not isinstance(value, str):
+        return f"field '{field}' must be a string, got {type(value).__name__}"
+    if not value.strip():
+        return f"field '{field}' is empty"
+    # A NUL is binary debris, never text; C libraries and some tokenizers stop at it.
+    if "\x00" in value:
+        return f"field '{field}' contains a NUL character (at character {value.index(chr(0))})"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:  # "\ud800" is valid JSON but no text a tokenizer takes
+        return f"field '{field}' is not valid Unicode (a lone surrogate at character {err.start})"
+    return None
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters: a message never echoes a huge field."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def short_repr(value: object, limit: int = 60) -> str:
+    return shorten(repr(value), limit)
 
 
 def source_problem(record: dict) -> str | None:
@@ -56,8 +81,46 @@ def source_problem(record: dict) -> str | None:
     else:
         kind, allowed = "an SFT row (no 'rejected')", SFT_SOURCES
     if source not in allowed:
-        return f"field 'source' of {kind} must be one of {', '.join(allowed)}; got {source!r}"
+        return f"field 'source' of {kind} must be one of {', '.join(allowed)}; got {short_repr(source)}"
     return None
+
+
+def parse_line(raw: bytes) -> tuple[object, str | None]:
+    """(the JSON value of one line, None), or (None, why it is not one)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return None, f"not valid UTF-8 (byte {raw[err.start]:#04x} at byte {err.start + 1} of the line)"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as err:
+        return None, f"invalid JSON ({err.msg})"
+    except RecursionError:
+        return None, "invalid JSON (nested too deeply)"
+    except ValueError as err:  # e.g. an integer longer than Python's digit limit
+        return None, f"invalid JSON ({shorten(str(err), 120)})"
+
+
+def numbered_lines(path: str | os.PathLike) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw bytes) of each line, streamed: one line in
+    memory at a time. Lines end at b"\\n" only, as editors and ``sed -n Np``
+    count them."""
+    with open(path, "rb") as handle:
+        yield from enumerate(handle, start=1)
+
+
+def check_line(raw: bytes, problem: Callable[[object], str | None]) -> tuple[object, str | None]:
+    """(row, what is wrong with it or None) of one non-blank line."""
+    row, found = parse_line(raw)
+    return row, found if found is not None else problem(row)
+
+
+def scan_jsonl(path: str | os.PathLike,
+               problem: Callable[[object], str | None]) -> Iterator[tuple[int, object, str | None]]:
+    """(line number, row, what is wrong or None) of each non-blank line."""
+    for line_no, raw in numbered_lines(path):
+        if raw.strip():
+            yield line_no, *check_line(raw, problem)
 
 
 def iter_jsonl(path: str | os.PathLike, problem: Callable[[object], str | None],
@@ -66,18 +129,10 @@ def iter_jsonl(path: str | os.PathLike, problem: Callable[[object], str | None],
     first line that is not JSON, or of which ``problem`` says what is wrong,
     raises ``error`` (default `DualCoTDataError`) naming the file and the line."""
     error = error or DualCoTDataError
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise error(f"{path}, line {line_no}: invalid JSON ({err.msg})") from err
-            found = problem(row)
-            if found:
-                raise error(f"{path}, line {line_no}: {found}")
-            yield line_no, row
+    for line_no, row, found in scan_jsonl(path, problem):
+        if found:
+            raise error(f"{path}, line {line_no}: {found}")
+        yield line_no, row
 
 
 def iter_records(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS) -> Iterator[dict]:
@@ -91,6 +146,37 @@ def iter_records(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELD
 def validate_file(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS) -> int:
     """Check every line of a JSONL file; return the number of records."""
     return sum(1 for _ in iter_records(path, fields))
+
+
+@dataclass
+class FileCheck:
+    """What `check_file` found: every line is valid, blank or bad."""
+
+    path: str
+    valid: int = 0
+    blank: int = 0
+    bad: int = 0
+    problems: list[tuple[int, str]] = dataclass_field(default_factory=list)  # the first ones, (line, why)
+
+
+def check_file(path: str | os.PathLike, fields: Iterable[str] = REQUIRED_FIELDS,
+               keep: int = 100) -> FileCheck:
+    """Check every line of a JSONL file (not only up to the first bad one),
+    streaming it; keep the first ``keep`` problems, count all."""
+    fields = tuple(fields)
+    result = FileCheck(str(path))
+    for line_no, raw in numbered_lines(path):
+        if not raw.strip():
+            result.blank += 1
+            continue
+        _, found = check_line(raw, lambda row: record_problem(row, fields))
+        if found is None:
+            result.valid += 1
+            continue
+        result.bad += 1
+        if len(result.problems) < keep:
+            result.problems.append((line_no, found))
+    return result
 
 
 def write_records(path: str | os.PathLike, records: Iterable[dict]) -> int:

@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.axolotl_runner import AxolotlRunError, run_axolotl, write_config
+from edit_plugin.axolotl_runner import AxolotlRunError, run_axolotl
 from edit_plugin.records import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
+from tiny_runs import stage_config
 
-RECIPES = Path(__file__).resolve().parents[1] / "recipes" / "smollm2-135m"
 pytestmark = pytest.mark.slow
-
-
-def stage_config(tmp: Path, stage: str, base_model: Path, data: Path, **extra) -> Path:
-    return write_config(RECIPES / f"{stage}.yml", tmp / f"{stage}.yml", {
-        "base_model": str(base_model),
-        "dataset_path": str(data),
-        "dataset_prepared_path": str(tmp / f"prepared-{stage}"),
-        "output_dir": str(tmp / stage),
-        "micro_batch_size": 4,  # 8 rows: two full batches per epoch
-        "num_epochs": 2,
-        "learning_rate": 1.0e-2,
-        "warmup_ratio": 0.0,
-        **extra,
-    })
 
 
 def assert_loads_and_runs(model_dir: Path):

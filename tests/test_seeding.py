@@ -8,31 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.axolotl_runner import run_axolotl, write_config
+from edit_plugin.axolotl_runner import run_axolotl
 from edit_plugin.records import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
+from tiny_runs import adapter_tensors, stage_config
 
-SFT_RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "smollm2-135m" / "sft.yml"
 pytestmark = pytest.mark.slow
 
 
 def train_sft(tmp: Path, name: str, base_model: Path, data: Path, seed: int):
     """(logged steps, adapter tensors) of one SFT run in its own folders."""
-    from safetensors.torch import load_file
-
-    config = write_config(SFT_RECIPE, tmp / f"{name}.yml", {
-        "base_model": str(base_model),
-        "dataset_path": str(data),
-        "dataset_prepared_path": str(tmp / f"prepared-{name}"),
-        "output_dir": str(tmp / name),
-        "micro_batch_size": 4,  # 8 rows: 2 steps
-        "num_epochs": 1,
-        "learning_rate": 1.0e-2,
-        "warmup_ratio": 0.0,
-        "seed": seed,
-    })
+    config = stage_config(tmp, "sft", base_model, data, name=name, num_epochs=1, seed=seed)  # 8 rows: 2 steps
     steps = run_axolotl("train", config, tmp / f"{name}.log", name, show_progress=False)
-    return steps, load_file(tmp / name / "adapter_model.safetensors")
+    return steps, adapter_tensors(tmp / name)
 
 
 def test_same_seed_same_run_other_seed_other_run(tmp_path, tiny_llama):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 from axolotl.integrations.base import BasePlugin
 
 from edit_plugin.plugin.args import EDIT_DEFAULTS, EDIT_KEYS
 from edit_plugin.plugin.checks import check_config
+from edit_plugin.plugin.devices import fix_cpu_device_map
 from edit_plugin.plugin.seeding import config_seed, seed_all
+
+LOG = logging.getLogger("axolotl.edit_plugin")
 
 
 class EditPlugin(BasePlugin):
@@ -16,6 +21,14 @@ class EditPlugin(BasePlugin):
 
     def register(self, cfg):
         check_config(cfg, cuda_available=torch.cuda.is_available())
+
+    def load_datasets(self, cfg, preprocess=False):
+        # Loads nothing (None: Axolotl loads the datasets). It is the one hook
+        # that runs after Axolotl's normalize_config and before the model
+        # loads: where several CPU processes get a device map they can use.
+        if fix_cpu_device_map(cfg):
+            LOG.info("several processes on CPU: each loads the model with device_map %s", cfg.device_map)
+        return None
 
     def get_input_args(self):
         return "edit_plugin.plugin.args.EditArgs"

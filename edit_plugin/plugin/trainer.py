@@ -3,9 +3,11 @@ named by ``edit_loss`` (``edit_plugin.stage2``)."""
 
 from __future__ import annotations
 
+import torch
 from axolotl.core.trainers.base import AxolotlTrainer
 
 from edit_plugin.columns import EXTRA_COLUMNS
+from edit_plugin.plugin.metrics import is_stage2_metric, named_for, pack_means, unpack_means
 from edit_plugin.stage2 import loss_params, stage2_forward, stage2_loss
 
 
@@ -35,5 +37,31 @@ class KRSLTrainer(AxolotlTrainer):
             unwrapped=self.accelerator.unwrap_model(model),
             checkpointing_kwargs=self.args.gradient_checkpointing_kwargs,
         )
-        self.store_metrics(metrics, train_eval="train" if model.training else "eval")
+        training = model.training
+        self.store_metrics(named_for(metrics, training), train_eval="train" if training else "eval")
         return (loss, outputs) if return_outputs else loss
+
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        # The logits are [chosen; rejected] (2B rows for B label rows): nothing
+        # to score against the labels, and the evaluation loop would keep them
+        # all, for the whole eval set. The loss and stored metrics are the result.
+        return super().prediction_step(model, inputs, True, ignore_keys=ignore_keys)
+
+    def log(self, logs, start_time=None):
+        # AxolotlTrainer.log picks the stored metrics the same way.
+        self._reduce_stage2_metrics_over_processes("train" if "loss" in logs else "eval")
+        return super().log(logs, start_time)
+
+    def _reduce_stage2_metrics_over_processes(self, train_eval: str) -> None:
+        """Replace this process's stored loss metrics by the mean over every
+        micro-batch of every process (log runs on all processes)."""
+        if self.accelerator.num_processes <= 1:
+            return
+        stored = self._stored_metrics.get(train_eval, {})
+        names, rows = pack_means({k: v["values"] for k, v in stored.items() if is_stage2_metric(k)})
+        if not names:
+            return
+        local = torch.tensor(rows, dtype=torch.float64, device=self.accelerator.device)
+        totals = self.accelerator.reduce(local, reduction="sum").tolist()
+        for name, mean in unpack_means(names, totals).items():
+            stored[name]["values"] = [mean]
