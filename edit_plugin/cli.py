@@ -30,9 +30,11 @@ def _synth(args) -> int:
 
 
 def _validate(args) -> int:
+    from edit_plugin.fields import FieldMap
     from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, check_file
 
-    fields = SFT_FIELDS if args.sft else REQUIRED_FIELDS
+    field_map = FieldMap(prompt=args.field_prompt, chosen=args.field_chosen, rejected=args.field_rejected)
+    fields = field_map.names(SFT_FIELDS if args.sft else REQUIRED_FIELDS)
     failed = False
     for path in args.files:
         try:
@@ -284,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sft", action="store_true", help="only prompt and chosen are required")
     p.add_argument("--max-errors", type=_positive_int, default=100,
                    help="bad lines printed per file (all are counted)")
+    for name in ("prompt", "chosen", "rejected"):
+        p.add_argument(f"--field-{name}", default=name, metavar="NAME",
+                       help=f"the field that holds the {name} (edit_field_{name} in a config); default {name}")
     p.set_defaults(func=_validate)
 
     p = sub.add_parser("demo", help="SFT then KRSL on the embedded student, on CPU, and score it")

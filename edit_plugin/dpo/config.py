@@ -5,18 +5,22 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from edit_plugin.fields import FieldMap, config_keys
+
 # Axolotl's own transform for tokenizers with a chat template: the string
 # ``prompt`` field becomes one user message, the CoTs assistant messages.
 CHAT_TEMPLATE_TYPE = "chat_template.default"
-# Plugin keys that are not KRSL's: the DPO baseline keeps them (same schedule).
-SHARED_EDIT_KEYS = ("edit_lr_epoch_decay",)
+# Plugin keys that are not KRSL's: the DPO baseline keeps them (same schedule,
+# same field names).
+SHARED_EDIT_KEYS = ("edit_lr_epoch_decay", *config_keys())
 DPO_PLAIN_TYPE = "edit_plugin.dpo_plain"  # an attribute of the package: see transform.py
 
 
-def dpo_dataset(path: str, chat_template: bool, split: str | None = None) -> dict:
+def dpo_dataset(path: str, chat_template: bool, split: str | None = None,
+                field_map: FieldMap = FieldMap()) -> dict:
     if chat_template:
-        ds = {"path": path, "type": CHAT_TEMPLATE_TYPE, "field_messages": "prompt",
-              "field_chosen": "chosen", "field_rejected": "rejected"}
+        ds = {"path": path, "type": CHAT_TEMPLATE_TYPE, "field_messages": field_map.prompt,
+              "field_chosen": field_map.chosen, "field_rejected": field_map.rejected}
     else:
         ds = {"path": path, "type": DPO_PLAIN_TYPE}
     if split is not None:
@@ -40,7 +44,8 @@ def dpo_config(
 
     Everything of ``krsl_cfg`` is kept (base model, LoRA, optimizer, schedule,
     sequence_len, seed, the plugin, which seeds the adapter) except:
-    - ``edit_*`` keys: removed, except the schedule ``edit_lr_epoch_decay``;
+    - ``edit_*`` keys: removed, except the schedule ``edit_lr_epoch_decay``
+      and the field names ``edit_field_*``;
       ``edit_krsl: false`` so the plugin does not replace TRL's trainer;
     - ``datasets`` (and ``test_datasets``): ``data_path`` through Axolotl's
       ``chat_template.default`` (``chat_template=True``) or
@@ -62,10 +67,12 @@ def dpo_config(
     cfg["rl_beta"] = float(beta)
     cfg["dpo_loss_type"] = ["sigmoid"]
     cfg["precompute_ref_log_probs"] = False
-    cfg["datasets"] = [dpo_dataset(str(data_path), chat_template)]
+    field_map = FieldMap.from_config(krsl_cfg)
+    cfg["datasets"] = [dpo_dataset(str(data_path), chat_template, field_map=field_map)]
     if krsl_cfg.get("test_datasets"):
         cfg["test_datasets"] = [
-            dpo_dataset(str(ds["path"]), chat_template, ds.get("split")) for ds in krsl_cfg["test_datasets"]
+            dpo_dataset(str(ds["path"]), chat_template, ds.get("split"), field_map)
+            for ds in krsl_cfg["test_datasets"]
         ]
     out = output_dir or _sibling(krsl_cfg.get("output_dir"), "dpo")
     prepared = dataset_prepared_path or _sibling(krsl_cfg.get("dataset_prepared_path"), "prepared-dpo")

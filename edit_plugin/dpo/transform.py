@@ -15,6 +15,7 @@ dataset type tokenizes the prompt.
 
 from __future__ import annotations
 
+from edit_plugin.fields import FieldMap
 from edit_plugin.prompts import join_plain
 
 
@@ -30,8 +31,9 @@ def plain_texts(prompt: str, chosen: str, rejected: str, eos_token: str | None) 
 
 def plain(cfg, dataset_idx: int = 0, **kwargs):
     """Axolotl's strategy entry point: returns the per-sample transform."""
+    names = FieldMap.from_config(cfg)
 
     def transform_fn(sample, tokenizer=None):
-        return plain_texts(sample["prompt"], sample["chosen"], sample["rejected"], tokenizer.eos_token)
+        return plain_texts(sample[names.prompt], sample[names.chosen], sample[names.rejected], tokenizer.eos_token)
 
     return transform_fn

@@ -14,21 +14,19 @@ from functools import partial
 
 from axolotl.prompt_tokenizers import DatasetWrappingStrategy
 
+from edit_plugin.columns import DUAL_COT_COLUMNS, SFT_COLUMNS
 from edit_plugin.dual_cot.tokenize import tokenize_dual_batch, tokenize_sft_batch
+from edit_plugin.fields import FieldMap
 from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, record_problem
 
 LOG = logging.getLogger("axolotl.edit_plugin.dual_cot")
 DROP_COLUMN = "edit_drop_reason"
-KRSL_COLUMNS = (
-    "input_ids", "attention_mask", "labels", "chosen_key_mask",
-    "rejected_input_ids", "rejected_attention_mask", "rejected_labels", "rejected_key_mask",
-)
-SFT_COLUMNS = ("input_ids", "attention_mask", "labels")
 
 
-def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source):
-    fields = REQUIRED_FIELDS if with_rejected else SFT_FIELDS
-    columns = KRSL_COLUMNS if with_rejected else SFT_COLUMNS
+def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source, field_map):
+    # The user's names of our fields: errors name them.
+    fields = field_map.names(REQUIRED_FIELDS if with_rejected else SFT_FIELDS)
+    columns = DUAL_COT_COLUMNS if with_rejected else SFT_COLUMNS
     for offset, index in enumerate(indices):
         problem = record_problem({name: batch[name][offset] for name in fields}, fields)
         if problem:
@@ -36,10 +34,11 @@ def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, s
             # lines; a folder of files or a Hub dataset only has rows.
             where = f"line {index + 1} (row {index})" if source.endswith(".jsonl") else f"row {index}"
             raise DualCoTDataError(f"{source}, {where}: {problem}")
+    prompts, chosen = batch[field_map.prompt], batch[field_map.chosen]
     if with_rejected:
-        results = tokenize_dual_batch(tokenizer, batch["prompt"], batch["chosen"], batch["rejected"], sequence_len)
+        results = tokenize_dual_batch(tokenizer, prompts, chosen, batch[field_map.rejected], sequence_len)
     else:
-        results = tokenize_sft_batch(tokenizer, batch["prompt"], batch["chosen"], sequence_len)
+        results = tokenize_sft_batch(tokenizer, prompts, chosen, sequence_len)
     out = {name: [row[name] if row else [] for row, _ in results] for name in columns}
     out[DROP_COLUMN] = [reason or "" for _, reason in results]
     return out
@@ -48,14 +47,16 @@ def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, s
 class DualCoTStrategy(DatasetWrappingStrategy):
     """Tokenize prompt + chosen (SFT) or prompt + chosen / rejected (KRSL)."""
 
-    def __init__(self, tokenizer, sequence_len: int, with_rejected: bool, source: str):
+    def __init__(self, tokenizer, sequence_len: int, with_rejected: bool, source: str,
+                 field_map: FieldMap | None = None):
         self.tokenizer = tokenizer
         self.sequence_len = sequence_len
         self.with_rejected = with_rejected
         self.source = source
+        self.field_map = field_map or FieldMap()
 
     def wrap_dataset(self, dataset, process_count=None, keep_in_memory=False, **kwargs):
-        fields = REQUIRED_FIELDS if self.with_rejected else SFT_FIELDS
+        fields = self.field_map.names(REQUIRED_FIELDS if self.with_rejected else SFT_FIELDS)
         missing = [name for name in fields if name not in dataset.column_names]
         if missing:
             raise DualCoTDataError(
@@ -69,6 +70,7 @@ class DualCoTStrategy(DatasetWrappingStrategy):
                 sequence_len=self.sequence_len,
                 with_rejected=self.with_rejected,
                 source=self.source,
+                field_map=self.field_map,
             ),
             batched=True,
             with_indices=True,
@@ -104,4 +106,4 @@ def build_strategy(tokenizer, cfg, ds_cfg, with_rejected: bool) -> DualCoTStrate
     source = "dataset"
     if ds_cfg is not None:
         source = str(ds_cfg.get("path") or source)
-    return DualCoTStrategy(tokenizer, int(cfg.sequence_len), with_rejected, source)
+    return DualCoTStrategy(tokenizer, int(cfg.sequence_len), with_rejected, source, FieldMap.from_config(cfg))

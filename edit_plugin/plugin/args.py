@@ -43,6 +43,22 @@ class EditArgs(BaseModel):
         default=0.1, gt=0.0,
         json_schema_extra={"description": "key_dpo: DPO's beta (temperature of the log-ratio)."},
     )
+    edit_field_prompt: str | None = Field(
+        default="prompt", min_length=1,
+        json_schema_extra={"description": "The records' field that holds the prompt (all datasets of our types)."},
+    )
+    edit_field_chosen: str | None = Field(
+        default="chosen", min_length=1,
+        json_schema_extra={"description": "The records' field that holds the correct CoT."},
+    )
+    edit_field_rejected: str | None = Field(
+        default="rejected", min_length=1,
+        json_schema_extra={"description": "The records' field that holds the wrong CoT."},
+    )
+    edit_field_answer: str | None = Field(
+        default="answer", min_length=1,
+        json_schema_extra={"description": "The records' field that holds the gold answer (optional)."},
+    )
     edit_lr_epoch_decay: float | None = Field(
         default=None, gt=0.0, le=1.0,
         json_schema_extra={"description": (

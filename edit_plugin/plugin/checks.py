@@ -10,6 +10,7 @@ import difflib
 from pathlib import Path
 
 from edit_plugin.dpo.config import DPO_PLAIN_TYPE
+from edit_plugin.fields import FieldMap
 from edit_plugin.plugin.args import EDIT_KEYS
 from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, validate_file
 
@@ -135,7 +136,7 @@ def check_data_files(cfg) -> int:
         ds_type = str((ds or {}).get("type"))
         if ds_type not in (KRSL_TYPE, SFT_TYPE, DPO_PLAIN_TYPE):
             continue
-        fields = SFT_FIELDS if ds_type == SFT_TYPE else REQUIRED_FIELDS
+        fields = FieldMap.from_config(cfg).names(SFT_FIELDS if ds_type == SFT_TYPE else REQUIRED_FIELDS)
         for file in _local_jsonl_files(str(ds.get("path"))):
             total += validate_file(file, fields)
     return total
