@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from edit_plugin.cli import main
 from edit_plugin.dual_cot.strategy import DROP_COLUMN, DualCoTStrategy, _tokenize_batch
+from edit_plugin.fields import FieldMap
 from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, check_file, iter_records
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -190,7 +191,8 @@ def test_dataset_type_rows_name_source_line_and_field_or_are_tokenized(chat_toke
     fields = REQUIRED_FIELDS if with_rejected else SFT_FIELDS
     batch = {name: [row[name] for row in rows] for name in REQUIRED_FIELDS}
     first_bad = next((i for i, row in enumerate(rows) if any(value_problem(row[f]) for f in fields)), None)
-    call = dict(tokenizer=chat_tokenizer, sequence_len=64, with_rejected=with_rejected, source="data/x.jsonl")
+    call = dict(tokenizer=chat_tokenizer, sequence_len=64, with_rejected=with_rejected, source="data/x.jsonl",
+                field_map=FieldMap())
     if first_bad is None:
         out = _tokenize_batch(batch, list(range(len(rows))), **call)
         # Every row comes out: tokenized, or with the reason it is dropped (counted by the strategy).

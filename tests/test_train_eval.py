@@ -29,12 +29,16 @@ def test_compute_loss_returns_the_outputs_and_names_eval_metrics(chat_tokenizer,
     from transformers import AutoModelForCausalLM
 
     from edit_plugin.plugin.trainer import KRSLTrainer
+    from edit_plugin.stage2 import stage2_loss
 
     model = AutoModelForCausalLM.from_pretrained(tiny_llama)
     batch = krsl_batch(chat_tokenizer, pairs[:3])
     stored = []
     trainer = SimpleNamespace(  # what compute_loss reads of the trainer
-        args=SimpleNamespace(edit_alpha=1.0, edit_beta=0.025, edit_neg_nll_threshold=None, edit_sft_weight=0.0),
+        args=SimpleNamespace(edit_alpha=1.0, edit_beta=0.025, edit_neg_nll_threshold=None, edit_sft_weight=0.0,
+                             gradient_checkpointing_kwargs=None),
+        stage2_loss=stage2_loss("krsl"),
+        accelerator=SimpleNamespace(unwrap_model=lambda m: m),
         store_metrics=lambda metrics, train_eval: stored.append((train_eval, metrics)),
     )
     model.eval()
