@@ -346,12 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)
 
-    p = sub.add_parser("eval", help="score a model with lm-eval on BBH / BB-sub / AGIEval / ARC; "
+    p = sub.add_parser("eval", help="score a model with lm-eval on BBH / BB-sub / AGIEval / ARC / GSM8K; "
                                     "`eval compare A.json B.json` puts runs side by side")
     p.add_argument("rest", nargs="*", help="compare RESULTS.json ...")
     p.add_argument("--model", help="model path or Hub id")
     p.add_argument("--peft", default=None, help="a LoRA adapter to apply")
-    p.add_argument("--suite", choices=["ind", "ood", "all"], default="all")
+    p.add_argument("--suite", choices=["ind", "ood", "all", "math"], default="all",
+                   help="all: the paper's five benchmarks; math: GSM8K (its own column, outside Avg)")
     p.add_argument("--tasks", default=None, help="comma-separated lm-eval tasks or groups (instead of --suite)")
     p.add_argument("--log-samples", action="store_true",
                    help="also write samples.jsonl: each document's completion, answer and score")
