@@ -89,11 +89,11 @@ def _generate(args) -> int:
     import json
 
     out = Path(args.out)
-    if args.teacher == "synthetic":
+    if args.teacher in ("synthetic", "reference"):
         if args.samples:
-            raise SystemExit("edit-cot generate: --samples needs a sampling teacher; the synthetic teacher is "
+            raise SystemExit(f"edit-cot generate: --samples needs a sampling teacher; the {args.teacher} teacher is "
                              "deterministic and would give the same CoT every time")
-        return _generate_synthetic(args, out)
+        return _generate_synthetic(args, out) if args.teacher == "synthetic" else _generate_reference(args, out)
     from edit_plugin.evaluation.data import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
     from edit_plugin.teacher.build import build_dual_cots, teacher_inputs
@@ -144,6 +144,32 @@ def _generate_synthetic(args, out: Path) -> int:
     skipped = f" (skipped: {summary['skipped']})" if "skipped" in summary else ""
     print(f"{len(dual)} synthetic dual pairs ({summary['pairs']['rectified']} rectified, "
           f"{summary['pairs']['corrupted']} corrupted), {len(sft)} SFT rows -> {out}{skipped}")
+    return 0
+
+
+def _generate_reference(args, out: Path) -> int:
+    """GSM8K's reference solutions as the teacher: each is a correct CoT, and
+    its twin with one calculation changed (the rest recomputed) a dual pair."""
+    from edit_plugin.evaluation.data import BenchmarkDataUnavailable, gsm8k_problems
+    from edit_plugin.gsm8k.teacher import reference_teacher_run
+    from edit_plugin.synthetic.teacher import write_teacher_files
+
+    if args.questions != "gsm8k":
+        raise SystemExit("edit-cot generate: the reference teacher reads GSM8K's solutions: pass --questions gsm8k")
+    for option, value in (("--tasks", args.tasks), ("--incorrect", args.incorrect)):
+        if value:
+            raise SystemExit(f"edit-cot generate: {option} does not apply to the reference teacher")
+    try:
+        problems = gsm8k_problems("train")[:args.limit]
+    except BenchmarkDataUnavailable as error:
+        raise SystemExit(f"edit-cot generate: {error}") from None
+    dual, sft, summary = reference_teacher_run(problems, seed=args.seed)
+    write_teacher_files(out, dual, sft, summary)
+    per_type = ", ".join(f"{entry['corrupted']} {error_type}"
+                         for error_type, entry in summary["pairs_per_error_type"].items())
+    skipped = {reason: count for reason, count in summary["skipped"].items() if count}
+    print(f"{len(dual)} dual pairs ({per_type}) from {len(problems)} GSM8K train problems, "
+          f"{len(sft)} SFT rows -> {out} (skipped: {skipped})")
     return 0
 
 
@@ -282,13 +308,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html-pairs", type=int, default=50)
     p.set_defaults(func=_keysteps)
 
-    p = sub.add_parser("generate", help="build dual CoTs with a teacher (an lm-eval model, or `synthetic`)")
+    p = sub.add_parser("generate", help="build dual CoTs with a teacher (an lm-eval model, `synthetic` or "
+                                        "`reference`)")
     p.add_argument("--teacher", default="synthetic",
-                   help="synthetic, or an lm-eval model name: hf, vllm, local-chat-completions, ...")
+                   help="synthetic, reference (GSM8K's own solutions, with --questions gsm8k), or an lm-eval "
+                        "model name: hf, vllm, local-chat-completions, ...")
     p.add_argument("--model-args", default="", help="lm-eval model arguments, e.g. pretrained=PATH")
     p.add_argument("--questions", default=None,
                    help="bbh (train part; the default), bbsub (examples not evaluated), arc_easy / arc_challenge "
-                        "(train split), agieval (needs --allow-eval-overlap), or a .jsonl file of your questions")
+                        "/ gsm8k (train split), agieval (needs --allow-eval-overlap), or a .jsonl file of your "
+                        "questions")
     p.add_argument("--tasks", default=None, help="comma-separated tasks / subtasks of the question set")
     p.add_argument("--limit", type=_positive_int, default=None, help="questions per task")
     p.add_argument("--allow-eval-overlap", action="store_true",
@@ -319,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=200, help="with --teacher synthetic: generated pairs")
     p.add_argument("--mistake-rate", type=_share, default=0.25,
                    help="with --teacher synthetic: share of questions it answers wrongly (0-1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="with --teacher synthetic or reference")
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 # A number as GSM8K writes it: "1,200", "0.5", ".5", "18" (never a sign: a
 # minus is an operator in "12-5"). A trailing period ("18.") is a sentence end.
@@ -26,6 +27,7 @@ class ExpressionError(ValueError):
     """An annotation's expression is not plain arithmetic."""
 
 
+@lru_cache(maxsize=65536)  # the same few tokens are read again for every candidate change
 def value_of(token: str) -> Fraction:
     """The value of a number token: "1,200" -> 1200, ".5" -> 1/2."""
     return Fraction(token.replace(",", ""))
@@ -36,8 +38,9 @@ def number_tokens(text: str) -> Iterator[re.Match]:
     return NUMBER_RE.finditer(text)
 
 
-def values_in(text: str) -> set[Fraction]:
-    return {value_of(m.group(0)) for m in number_tokens(text)}
+@lru_cache(maxsize=4096)
+def values_in(text: str) -> frozenset[Fraction]:
+    return frozenset(value_of(m.group(0)) for m in number_tokens(text))
 
 
 def decimals_needed(value: Fraction) -> int | None:

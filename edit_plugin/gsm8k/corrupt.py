@@ -60,7 +60,8 @@ class Corruption:
 
 
 @dataclass(frozen=True)
-class _Edit:
+class Edit:
+    """One candidate change to one calculation, before it is carried through."""
     index: int
     expression: str                              # the changed calculation's expression
     value: Fraction                              # and the result it states
@@ -112,7 +113,7 @@ def skip_reason(reasons: Counter) -> str:
 
 
 def _edits(error_type: str, question: str, body: str, annotation: Annotation, index: int,
-           rng: random.Random) -> list[_Edit]:
+           rng: random.Random) -> list[Edit]:
     if error_type == "calculation":
         edits = calculation_edits(annotation, index)
     elif error_type == "logic":
@@ -123,15 +124,15 @@ def _edits(error_type: str, question: str, body: str, annotation: Annotation, in
     return edits
 
 
-def calculation_edits(annotation: Annotation, index: int) -> list[_Edit]:
+def calculation_edits(annotation: Annotation, index: int) -> list[Edit]:
     """The same expression stating a slightly wrong result (off by 1, 2 or 10
     in its last decimal)."""
     unit = Fraction(1, 10 ** len(annotation.result.partition(".")[2]))
     wrong = [annotation.value + slip * unit for slip in RESULT_SLIPS]
-    return [_Edit(index, annotation.expression, value) for value in wrong if value >= 0]
+    return [Edit(index, annotation.expression, value) for value in wrong if value >= 0]
 
 
-def logic_edits(question: str, body: str, annotation: Annotation, index: int) -> list[_Edit]:
+def logic_edits(question: str, body: str, annotation: Annotation, index: int) -> list[Edit]:
     """One operator swapped (+ and -, * and /), or one operand replaced by
     another quantity of the question, in the annotation and in the text that
     shows the calculation."""
@@ -157,7 +158,7 @@ def logic_edits(question: str, body: str, annotation: Annotation, index: int) ->
                 value = evaluate(expression)
             except ExpressionError:
                 continue
-            edits.append(_Edit(index, expression, value, (line_start + start, line_start + end, new_text)))
+            edits.append(Edit(index, expression, value, (line_start + start, line_start + end, new_text)))
     return edits
 
 
@@ -215,7 +216,7 @@ def _unannotated_after(body: str, after: int) -> bool:
     return bool(_UNANNOTATED_CALCULATION_RE.search(ANNOTATION_RE.sub("\x00", rest)))
 
 
-def _earlier_values(question: str, body: str, annotation: Annotation) -> set[Fraction]:
+def _earlier_values(question: str, body: str, annotation: Annotation) -> frozenset[Fraction]:
     """Every value written before ``annotation``'s result: in the question,
     the solution before it and its own expression."""
     return values_in(question) | values_in(body[:annotation.start]) | values_in(annotation.expression)
@@ -235,7 +236,7 @@ def _writable(value: Fraction) -> Fraction:
     return value
 
 
-def apply_edit(question: str, solution: Solution, edit: _Edit, error_type: str) -> Corruption:
+def apply_edit(question: str, solution: Solution, edit: Edit, error_type: str) -> Corruption:
     """The wrong solution that ``edit`` leads to, every later calculation
     recomputed; `Unclean` when that cannot be done cleanly."""
     body, annotations = solution.body, solution.annotations
