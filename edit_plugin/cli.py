@@ -74,15 +74,20 @@ def _keysteps(args) -> int:
     records = list(iter_records(args.data))
     summary = keystep_report(records, tokenizer, args.out, args.html_pairs)
     print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key")
-    for group in ("per_task", "per_source"):
+    for group in ("per_task", "per_source", "per_error_type"):
         for name, entry in summary[group].items():
-            print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key")
+            print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key"
+                  + (f"; {_location_line(entry['error_location'])}" if "error_location" in entry else ""))
     if "error_location" in summary:
-        loc = summary["error_location"]
-        print(f"  vs the marked error step ({loc['pairs']} pairs): precision {loc['precision']:.3f}, "
-              f"recall {loc['recall']:.3f}, first key token in the step {100 * loc['first_key_token_in_error_step']:.1f}%")
+        print(f"  vs the marked error step ({summary['error_location']['pairs']} pairs): "
+              + _location_line(summary["error_location"]))
     print(f"keysteps.json, keysteps.png, keysteps.html -> {args.out}")
     return 0
+
+
+def _location_line(location: dict) -> str:
+    return (f"precision {location['precision']:.3f}, recall {location['recall']:.3f}, "
+            f"first key token in the step {100 * location['first_key_token_in_error_step']:.1f}%")
 
 
 def _generate(args) -> int:

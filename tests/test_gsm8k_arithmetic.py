@@ -64,7 +64,8 @@ def test_what_is_not_plain_arithmetic_is_an_error(expression):
 @pytest.mark.parametrize("value, like, written", [
     (Fraction(13), "12", "13"), (Fraction(13), "12.00", "13.00"), (Fraction(27, 2), "12.00", "13.50"),
     (Fraction(7, 10), ".5", ".7"), (Fraction(17, 10), ".5", "1.7"), (Fraction(12345), "1,000", "12,345"),
-    (Fraction(1, 4), "3", "0.25"), (Fraction(0), "5", "0"),
+    (Fraction(1, 4), "3", "0.25"), (Fraction(0), "5", "0"), (Fraction(90), ".9", "90"),
+    (Fraction(3, 5), "0.50", "0.60"), (Fraction(11), "10.0", "11.0"), (Fraction(2), "1.5", "2"),
 ])
 def test_a_value_is_written_like_the_number_it_replaces(value, like, written):
     assert format_like(value, like) == written and value_of(written) == value

@@ -58,14 +58,17 @@ def is_writable(value: Fraction) -> bool:
 
 
 def format_like(value: Fraction, like: str) -> str:
-    """``value`` written as ``like`` is: thousands separators if it has them,
-    at least its number of decimals ("$12.00" -> "13.00"), no leading zero if
-    it has none (".5" -> ".7")."""
+    """``value`` written as ``like`` is: thousands separators if it has them;
+    its padding of decimals where it has some, as money ("0.50" -> "0.60")
+    or a whole number written with decimals ("12.00" -> "13.00", "10.0" ->
+    "11.0"), otherwise as few decimals as the value needs (".9" -> "90");
+    no leading zero if it has none (".5" -> ".7")."""
     needed = decimals_needed(value)
     if needed is None:
         raise ValueError(f"{value} has no exact decimal form of at most {MAX_DECIMALS} decimals")
-    shown = len(like.partition(".")[2])
-    decimals = max(needed, shown)
+    fraction = like.partition(".")[2]
+    padded = len(fraction) == 2 or (fraction and set(fraction) == {"0"})
+    decimals = max(needed, len(fraction) if padded else 0)
     exact = Decimal(value.numerator) / Decimal(value.denominator)  # terminates: `decimals_needed`
     text = f"{exact:,.{decimals}f}" if "," in like else f"{exact:.{decimals}f}"
     if like.startswith(".") and text.startswith("0."):
