@@ -369,3 +369,22 @@ def test_gsm8k_is_its_own_column_outside_the_papers_average():
     paper_only = summarize({"results": {n: {METRIC: v} for n, v in accuracies.items() if n != "edit_gsm8k"}}, "p")
     assert "GSM8K" not in markdown_table([paper_only])
     assert SUITES["math"] == ["edit_gsm8k"] and "edit_gsm8k" not in SUITES["all"]
+
+
+@pytest.mark.slow
+def test_cli_math_suite_on_the_embedded_student(tmp_path, student_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "math"
+    cmd = [sys.executable, "-m", "edit_plugin.cli", "eval", "--model", str(student_path), "--suite", "math",
+           "--limit", "2", "--max-gen-toks", "24", "--log-samples", "--output-dir", str(out)]
+    done = subprocess.run(cmd, env={**os.environ, data.DATA_DIR_ENV: str(SHARED)}, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = json.loads((out / "results.json").read_text())["summary"]
+    assert "GSM8K" in row and "Avg" not in row and 0.0 <= row["GSM8K"] <= 100.0
+    assert (out / "table.md").read_text().splitlines()[0].endswith("| Avg | GSM8K |")
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert [s["task"] for s in samples] == ["edit_gsm8k"] * 2
+    assert row["GSM8K"] == pytest.approx(50.0 * sum(s["correct"] for s in samples))
