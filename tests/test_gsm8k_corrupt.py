@@ -39,6 +39,9 @@ def test_a_solution_parses_into_annotations_and_a_plain_cot():
         parse_solution("He has 8 muffins.")
     with pytest.raises(SolutionFormatError, match="malformed"):
         parse_solution("He has <<48-40=8 muffins.\n#### 8")
+    with pytest.raises(SolutionFormatError, match="not a number"):
+        parse_solution("He has 48-40 = <<48-40=8>>8 muffins.\n#### eight")
+    assert parse_solution("It falls 5-12 = <<5-12=-7>>-7 degrees.\n#### -7").answer == "-7"
 
 
 def test_a_wrong_result_is_carried_through_every_later_calculation():

@@ -265,11 +265,17 @@ def gsm8k_problems(split: str = "test") -> list[dict]:
 
 def gsm8k_docs(split: str = "test") -> list[dict]:
     """Open-ended math: the zero-shot prompt, the number after ``####`` as gold."""
-    from edit_plugin.gsm8k.solution import final_answer
+    from edit_plugin.gsm8k.solution import SolutionFormatError, final_answer
 
-    return [{"id": p["id"], "task": "gsm8k", "description": "", "question": p["question"],
-             "target": final_answer(p["solution"]), "kind": "number", "option_labels": [], "option_texts": []}
-            for p in gsm8k_problems(split)]
+    docs = []
+    for problem in gsm8k_problems(split):
+        try:
+            target = final_answer(problem["solution"])
+        except SolutionFormatError as error:
+            raise SolutionFormatError(f"GSM8K {problem['id']}: {error}") from None
+        docs.append({"id": problem["id"], "task": "gsm8k", "description": "", "question": problem["question"],
+                     "target": target, "kind": "number", "option_labels": [], "option_texts": []})
+    return docs
 
 
 # --- BB-sub ----------------------------------------------------------------

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from edit_plugin.gsm8k.arithmetic import ExpressionError, evaluate, value_of
+from edit_plugin.gsm8k.arithmetic import NUMBER_RE, ExpressionError, evaluate, value_of
 from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 
 ANNOTATION_RE = re.compile(r"<<([^<>=]*)=([^<>=]*)>>")
@@ -76,6 +76,8 @@ def parse_solution(text: str) -> Solution:
         raise SolutionFormatError(f"no final '{ANSWER_MARK.strip()} answer' line in {text[-80:]!r}")
     if body.count("<<") != len(ANNOTATION_RE.findall(body)) or body.count(">>") != body.count("<<"):
         raise SolutionFormatError(f"a calculator annotation is malformed in {body[:80]!r}...")
+    if not re.fullmatch(rf"-?(?:{NUMBER_RE.pattern})", answer.strip()):
+        raise SolutionFormatError(f"the final answer {answer.strip()!r} is not a number")
     return Solution(body, answer.strip())
 
 
