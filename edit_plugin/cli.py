@@ -87,26 +87,31 @@ def _keysteps(args) -> int:
     records = list(iter_records(args.data))
     summary = keystep_report(records, tokenizer, args.out, args.html_pairs)
     print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key")
-    for group in ("per_task", "per_source"):
+    for group in ("per_task", "per_source", "per_error_type"):
         for name, entry in summary[group].items():
-            print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key")
+            print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key"
+                  + (f"; {_location_line(entry['error_location'])}" if "error_location" in entry else ""))
     if "error_location" in summary:
-        loc = summary["error_location"]
-        print(f"  vs the marked error step ({loc['pairs']} pairs): precision {loc['precision']:.3f}, "
-              f"recall {loc['recall']:.3f}, first key token in the step {100 * loc['first_key_token_in_error_step']:.1f}%")
+        print(f"  vs the marked error step ({summary['error_location']['pairs']} pairs): "
+              + _location_line(summary["error_location"]))
     print(f"keysteps.json, keysteps.png, keysteps.html -> {args.out}")
     return 0
+
+
+def _location_line(location: dict) -> str:
+    return (f"precision {location['precision']:.3f}, recall {location['recall']:.3f}, "
+            f"first key token in the step {100 * location['first_key_token_in_error_step']:.1f}%")
 
 
 def _generate(args) -> int:
     import json
 
     out = Path(args.out)
-    if args.teacher == "synthetic":
+    if args.teacher in ("synthetic", "reference"):
         if args.samples:
-            raise SystemExit("edit-cot generate: --samples needs a sampling teacher; the synthetic teacher is "
+            raise SystemExit(f"edit-cot generate: --samples needs a sampling teacher; the {args.teacher} teacher is "
                              "deterministic and would give the same CoT every time")
-        return _generate_synthetic(args, out)
+        return _generate_synthetic(args, out) if args.teacher == "synthetic" else _generate_reference(args, out)
     from edit_plugin.evaluation.data import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
     from edit_plugin.teacher.build import build_dual_cots, teacher_inputs
@@ -157,6 +162,32 @@ def _generate_synthetic(args, out: Path) -> int:
     skipped = f" (skipped: {summary['skipped']})" if "skipped" in summary else ""
     print(f"{len(dual)} synthetic dual pairs ({summary['pairs']['rectified']} rectified, "
           f"{summary['pairs']['corrupted']} corrupted), {len(sft)} SFT rows -> {out}{skipped}")
+    return 0
+
+
+def _generate_reference(args, out: Path) -> int:
+    """GSM8K's reference solutions as the teacher: each is a correct CoT, and
+    its twin with one calculation changed (the rest recomputed) a dual pair."""
+    from edit_plugin.evaluation.data import BenchmarkDataUnavailable, gsm8k_problems
+    from edit_plugin.gsm8k.teacher import reference_teacher_run
+    from edit_plugin.synthetic.teacher import write_teacher_files
+
+    if args.questions != "gsm8k":
+        raise SystemExit("edit-cot generate: the reference teacher reads GSM8K's solutions: pass --questions gsm8k")
+    for option, value in (("--tasks", args.tasks), ("--incorrect", args.incorrect)):
+        if value:
+            raise SystemExit(f"edit-cot generate: {option} does not apply to the reference teacher")
+    try:
+        problems = gsm8k_problems("train")[:args.limit]
+    except BenchmarkDataUnavailable as error:
+        raise SystemExit(f"edit-cot generate: {error}") from None
+    dual, sft, summary = reference_teacher_run(problems, seed=args.seed)
+    write_teacher_files(out, dual, sft, summary)
+    per_type = ", ".join(f"{entry['corrupted']} {error_type}"
+                         for error_type, entry in summary["pairs_per_error_type"].items())
+    skipped = {reason: count for reason, count in summary["skipped"].items() if count}
+    print(f"{len(dual)} dual pairs ({per_type}) from {len(problems)} GSM8K train problems, "
+          f"{len(sft)} SFT rows -> {out} (skipped: {skipped})")
     return 0
 
 
@@ -307,13 +338,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html-pairs", type=int, default=50)
     p.set_defaults(func=_keysteps)
 
-    p = sub.add_parser("generate", help="build dual CoTs with a teacher (an lm-eval model, or `synthetic`)")
+    p = sub.add_parser("generate", help="build dual CoTs with a teacher (an lm-eval model, `synthetic` or "
+                                        "`reference`)")
     p.add_argument("--teacher", default="synthetic",
-                   help="synthetic, or an lm-eval model name: hf, vllm, local-chat-completions, ...")
+                   help="synthetic, reference (GSM8K's own solutions, with --questions gsm8k), or an lm-eval "
+                        "model name: hf, vllm, local-chat-completions, ...")
     p.add_argument("--model-args", default="", help="lm-eval model arguments, e.g. pretrained=PATH")
     p.add_argument("--questions", default=None,
                    help="bbh (train part; the default), bbsub (examples not evaluated), arc_easy / arc_challenge "
-                        "(train split), agieval (needs --allow-eval-overlap), or a .jsonl file of your questions")
+                        "/ gsm8k (train split), agieval (needs --allow-eval-overlap), or a .jsonl file of your "
+                        "questions")
     p.add_argument("--tasks", default=None, help="comma-separated tasks / subtasks of the question set")
     p.add_argument("--limit", type=_positive_int, default=None, help="questions per task")
     p.add_argument("--allow-eval-overlap", action="store_true",
@@ -344,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=200, help="with --teacher synthetic: generated pairs")
     p.add_argument("--mistake-rate", type=_share, default=0.25,
                    help="with --teacher synthetic: share of questions it answers wrongly (0-1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="with --teacher synthetic or reference")
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
 
@@ -371,12 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)
 
-    p = sub.add_parser("eval", help="score a model with lm-eval on BBH / BB-sub / AGIEval / ARC; "
+    p = sub.add_parser("eval", help="score a model with lm-eval on BBH / BB-sub / AGIEval / ARC / GSM8K; "
                                     "`eval compare A.json B.json` puts runs side by side")
     p.add_argument("rest", nargs="*", help="compare RESULTS.json ...")
     p.add_argument("--model", help="model path or Hub id")
     p.add_argument("--peft", default=None, help="a LoRA adapter to apply")
-    p.add_argument("--suite", choices=["ind", "ood", "all"], default="all")
+    p.add_argument("--suite", choices=["ind", "ood", "all", "math"], default="all",
+                   help="all: the paper's five benchmarks; math: GSM8K (its own column, outside Avg)")
     p.add_argument("--tasks", default=None, help="comma-separated lm-eval tasks or groups (instead of --suite)")
     p.add_argument("--log-samples", action="store_true",
                    help="also write samples.jsonl: each document's completion, answer and score")

@@ -30,6 +30,7 @@ class PairReport:
     rejected_tokens: int
     chosen_key: int
     rejected_key: int
+    error_type: str | None = None
     span_tokens: int | None = None  # rejected tokens inside the marked error
     key_in_span: int | None = None
     first_key_in_span: bool | None = None
@@ -52,7 +53,7 @@ def analyse_pair(tokenizer, record: dict, index: int = 0):
     report = PairReport(
         id=str(record.get("id", index)), task=str(record.get("task", "unknown")),
         source=str(record.get("source", "unknown")), chosen_tokens=len(c_ids), rejected_tokens=len(r_ids),
-        chosen_key=sum(c_mask), rejected_key=sum(r_mask))
+        chosen_key=sum(c_mask), rejected_key=sum(r_mask), error_type=record.get("error_type"))
     start, end = record.get("error_char_start"), record.get("error_char_end")
     if start is not None and end is not None:
         in_span = [s < end and e > start for s, e in r_offsets]
@@ -73,30 +74,48 @@ def _fraction(reports) -> float:
     return sum(r.chosen_key + r.rejected_key for r in reports) / tokens if tokens else 0.0
 
 
-def summarise(reports: list[PairReport]) -> dict:
-    fraction = _fraction
+def _error_location(reports: list[PairReport]) -> dict | None:
+    """Precision, recall and first-key-token hits against the marked error
+    steps of ``reports`` (None when none is marked)."""
+    marked = [r for r in reports if r.span_tokens is not None]
+    if not marked:
+        return None
+    key = sum(r.rejected_key for r in marked)
+    hits = sum(r.key_in_span for r in marked)
+    span = sum(r.span_tokens for r in marked)
+    return {
+        "pairs": len(marked),
+        "precision": hits / key if key else 0.0,
+        "recall": hits / span if span else 0.0,
+        "first_key_token_in_error_step": sum(r.first_key_in_span for r in marked) / len(marked),
+    }
 
-    groups: dict[str, dict[str, list]] = {"task": defaultdict(list), "source": defaultdict(list)}
+
+def _group_entry(reports: list[PairReport]) -> dict:
+    entry = {"pairs": len(reports), "key_token_fraction": _fraction(reports)}
+    location = _error_location(reports)
+    if location is not None:
+        entry["error_location"] = location
+    return entry
+
+
+def summarise(reports: list[PairReport]) -> dict:
+    groups: dict[str, dict[str, list]] = {"task": defaultdict(list), "source": defaultdict(list),
+                                          "error_type": defaultdict(list)}
     for r in reports:
         groups["task"][r.task].append(r)
         groups["source"][r.source].append(r)
+        if r.error_type is not None:
+            groups["error_type"][r.error_type].append(r)
     summary = {
         "pairs": len(reports),
-        "key_token_fraction": fraction(reports),
-        "per_task": {k: {"pairs": len(v), "key_token_fraction": fraction(v)} for k, v in sorted(groups["task"].items())},
-        "per_source": {k: {"pairs": len(v), "key_token_fraction": fraction(v)} for k, v in sorted(groups["source"].items())},
+        "key_token_fraction": _fraction(reports),
+        **{f"per_{name}": {k: _group_entry(v) for k, v in sorted(members.items())}
+           for name, members in groups.items()},
     }
-    marked = [r for r in reports if r.span_tokens is not None]
-    if marked:
-        key = sum(r.rejected_key for r in marked)
-        hits = sum(r.key_in_span for r in marked)
-        span = sum(r.span_tokens for r in marked)
-        summary["error_location"] = {
-            "pairs": len(marked),
-            "precision": hits / key if key else 0.0,
-            "recall": hits / span if span else 0.0,
-            "first_key_token_in_error_step": sum(r.first_key_in_span for r in marked) / len(marked),
-        }
+    location = _error_location(reports)
+    if location is not None:
+        summary["error_location"] = location
     return summary
 
 

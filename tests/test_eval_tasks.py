@@ -309,3 +309,94 @@ def test_cli_end_to_end_on_the_embedded_student(tmp_path, student_path):
                              capture_output=True, text=True, check=True)
     assert compare.stdout.count(row["label"]) == 2
     assert (tmp_path / "cmp" / "compare.png").exists()
+
+
+# --- open-ended math: GSM8K ---------------------------------------------------
+
+def test_gsm8k_tasks_are_listed_outside_the_paper_groups(manager):
+    import yaml
+
+    names = set(manager.all_tasks)
+    assert {"edit_gsm8k", "edit_gsm8k_train"} <= names
+    from edit_plugin.eval_tasks.make_tasks import task_files
+
+    groups = [yaml.safe_load(content) for path, content in task_files().items() if "/_edit_" in path]
+    assert not any("gsm8k" in str(group["task"]) for group in groups)
+
+
+def test_gsm8k_documents_are_the_data_with_number_targets():
+    from edit_plugin.evaluation.lm_eval_glue import doc_to_text
+    from edit_plugin.evaluation.scoring import canonical_target
+
+    test, train = data.gsm8k_docs("test"), data.gsm8k_docs("train")
+    assert (len(test), len(train)) == (1319, 7473)
+    assert not {d["question"] for d in test} & {d["question"] for d in train}
+    first = json.loads((SHARED / "gsm8k" / "test.jsonl").read_text().splitlines()[0])
+    assert test[0]["question"] == first["question"] and first["answer"].endswith("#### " + test[0]["target"])
+    assert doc_to_text(test[0]) == f"{first['question']}\n\nA:"
+    assert all(d["kind"] == "number" and canonical_target(d) for d in test + train)
+    with pytest.raises(ValueError, match="unknown GSM8K split"):
+        data.gsm8k_docs("validation")
+
+
+def gsm8k_answer(target: str, position: int) -> tuple[str, bool]:
+    """Numbers as people write them (right), and what is wrong: another
+    number, no number, no answer phrase."""
+    number = int(target.replace(",", ""))
+    return [
+        (f"She pays ${number:,} in all. Therefore, the answer is ${number:,}.", True),
+        (f"The answer is {number}.00", True),
+        (f"Therefore, the answer is {number} dollars.", True),
+        (f"Therefore, the answer is {number + 1}.", False),
+        ("Therefore, the answer is unknown.", False),
+        (f"{number}", False),
+    ][position % 6]
+
+
+def test_scripted_model_on_gsm8k_gets_exactly_the_expected_accuracy(manager):
+    from lm_eval import simple_evaluate
+
+    from edit_plugin.evaluation.lm_eval_glue import doc_to_text
+    from edit_plugin.evaluation.runner import METRIC
+
+    docs = data.gsm8k_docs("test")[:12]
+    scripted = [gsm8k_answer(doc["target"], i) for i, doc in enumerate(docs)]
+    answers = {doc_to_text(doc): text for doc, (text, _) in zip(docs, scripted)}
+    results = simple_evaluate(model=ScriptedLM(answers), tasks=["edit_gsm8k"], task_manager=manager, limit=12,
+                              apply_chat_template=False)
+    assert results["results"]["edit_gsm8k"][METRIC] == pytest.approx(0.5)
+
+
+def test_gsm8k_is_its_own_column_outside_the_papers_average():
+    from edit_plugin.evaluation.runner import COLUMNS, METRIC, SUITES, markdown_table, summarize
+
+    accuracies = {"edit_bbh": 0.4, "edit_bbsub": 0.3, "edit_agieval": 0.2, "edit_arc_easy": 0.6,
+                  "edit_arc_challenge": 0.5, "edit_gsm8k": 0.05}
+    row = summarize({"results": {name: {METRIC: value} for name, value in accuracies.items()}}, "run")
+    assert row["GSM8K"] == pytest.approx(5.0) and row["Avg"] == pytest.approx(40.0)
+    assert markdown_table([row]).splitlines()[0] == \
+        "| run | " + " | ".join([c for c, _ in COLUMNS] + ["Avg", "GSM8K"]) + " |"
+    math_only = summarize({"results": {"edit_gsm8k": {METRIC: 0.05}}}, "math")
+    assert "Avg" not in math_only and "| 5.0 |" in markdown_table([math_only])
+    paper_only = summarize({"results": {n: {METRIC: v} for n, v in accuracies.items() if n != "edit_gsm8k"}}, "p")
+    assert "GSM8K" not in markdown_table([paper_only])
+    assert SUITES["math"] == ["edit_gsm8k"] and "edit_gsm8k" not in SUITES["all"]
+
+
+@pytest.mark.slow
+def test_cli_math_suite_on_the_embedded_student(tmp_path, student_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "math"
+    cmd = [sys.executable, "-m", "edit_plugin.cli", "eval", "--model", str(student_path), "--suite", "math",
+           "--limit", "2", "--max-gen-toks", "24", "--log-samples", "--output-dir", str(out)]
+    done = subprocess.run(cmd, env={**os.environ, data.DATA_DIR_ENV: str(SHARED)}, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    row = json.loads((out / "results.json").read_text())["summary"]
+    assert "GSM8K" in row and "Avg" not in row and 0.0 <= row["GSM8K"] <= 100.0
+    assert (out / "table.md").read_text().splitlines()[0].endswith("| Avg | GSM8K |")
+    samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]
+    assert [s["task"] for s in samples] == ["edit_gsm8k"] * 2
+    assert row["GSM8K"] == pytest.approx(50.0 * sum(s["correct"] for s in samples))

@@ -135,3 +135,56 @@ def test_match_rows_on_the_command_line(tmp_path, capsys):
         main(["match-rows", str(tmp_path / "nowhere.jsonl"), "--rows", "1", "--out", str(out)])
     with pytest.raises(SystemExit):  # one of --rows / --like, not both
         main(["match-rows", str(repeat), "--rows", "2", "--like", str(like), "--out", str(out)])
+
+
+# --- GSM8K: the reference teacher and the question set -------------------------
+
+def test_reference_teacher_writes_the_pipeline_files(shared_data, tmp_path, capsys):
+    import json
+
+    from edit_plugin.evaluation.data import gsm8k_problems
+    from edit_plugin.gsm8k.teacher import reference_teacher_run
+    from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, validate_file
+
+    assert main(["generate", "--teacher", "reference", "--questions", "gsm8k", "--limit", "40", "--seed", "2",
+                 "--out", str(tmp_path)]) == 0
+    assert "GSM8K train problems" in capsys.readouterr().out
+    assert validate_file(tmp_path / "dual_cot.jsonl", REQUIRED_FIELDS) > 0
+    assert validate_file(tmp_path / "sft.jsonl", SFT_FIELDS) == 40
+    dual = [json.loads(line) for line in (tmp_path / "dual_cot.jsonl").read_text().splitlines()]
+    sft = [json.loads(line) for line in (tmp_path / "sft.jsonl").read_text().splitlines()]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    # The files are the run's, seeded: the same seed gives the same records.
+    expected = reference_teacher_run(gsm8k_problems("train")[:40], seed=2)
+    assert (dual, sft, summary) == expected
+    assert {r["source"] for r in dual} == {"corrupted"} and {r["source"] for r in sft} == {"teacher"}
+    assert all(r["id"].startswith("gsm8k-train-") for r in sft)
+    assert summary["questions"] == 40 and summary["pairs"]["corrupted"] == len(dual)
+    assert len(dual) + sum(summary["skipped"].values()) == 40
+    assert sum(e["corrupted"] for e in summary["pairs_per_error_type"].values()) == len(dual)
+    assert summary["teacher_accuracy"] == 1.0 and summary["sft"] == {"teacher": 40, "rectified": 0}
+
+
+def test_reference_teacher_refuses_what_does_not_apply(tmp_path):
+    with pytest.raises(SystemExit, match="--questions gsm8k"):
+        main(["generate", "--teacher", "reference", "--out", str(tmp_path)])
+    with pytest.raises(SystemExit, match="--samples needs a sampling teacher.*reference"):
+        main(["generate", "--teacher", "reference", "--questions", "gsm8k", "--samples", "2"])
+    with pytest.raises(SystemExit, match="--tasks does not apply"):
+        main(["generate", "--teacher", "reference", "--questions", "gsm8k", "--tasks", "x", "--out", str(tmp_path)])
+
+
+def test_gsm8k_questions_for_a_teacher_llm_are_the_train_split(shared_data):
+    from edit_plugin.evaluation.data import gsm8k_docs, gsm8k_problems
+    from edit_plugin.gsm8k.solution import parse_solution
+
+    questions, known, extra = teacher_inputs("gsm8k", None, 5)
+    assert known == [] and extra["question_set"] == "gsm8k"
+    assert [q.id for q in questions] == [f"gsm8k-train-{i}" for i in range(5)]
+    assert {(q.kind, q.description, q.exemplars) for q in questions} == {("number", "", ())}
+    test_questions = {d["question"] for d in gsm8k_docs("test")}
+    assert not {q.question for q in teacher_inputs("gsm8k")[0]} & test_questions
+    # The reference solution is a correct CoT by the question's own scorer.
+    for q, problem in zip(questions, gsm8k_problems("train")):
+        assert q.is_correct(parse_solution(problem["solution"]).cot())
+        assert not q.is_correct("Therefore, the answer is 0.5.")

@@ -36,3 +36,19 @@ def test_report_on_synthetic_pairs_writes_json_png_html(chat_tokenizer, tmp_path
     assert (tmp_path / "keysteps.png").stat().st_size > 1000
     page = (tmp_path / "keysteps.html").read_text()
     assert page.count("<tr>") == 6 and "<mark>" in page
+
+
+def test_error_location_per_error_type(chat_tokenizer):
+    # Two marked pairs of different error types, one unmarked pair without a type.
+    base = "So the total is 12 apples."
+    one = {"chosen": base, "rejected": base.replace("12", "19"), "error_type": "calculation",
+           "error_char_start": 17, "error_char_end": 18}
+    two = {"chosen": base, "rejected": base.replace("total", "sum"), "error_type": "logic",
+           "error_char_start": 0, "error_char_end": 3}  # a span that misses the change
+    plain = {"chosen": base, "rejected": base.replace("apples", "pears")}
+    summary = summarise([analyse_pair(chat_tokenizer, r)[0] for r in (one, two, plain)])
+    per_type = summary["per_error_type"]
+    assert set(per_type) == {"calculation", "logic"}
+    assert per_type["calculation"]["error_location"]["first_key_token_in_error_step"] == 1.0
+    assert per_type["logic"]["error_location"]["precision"] == 0.0
+    assert summary["error_location"]["pairs"] == 2 and summary["error_location"]["first_key_token_in_error_step"] == 0.5

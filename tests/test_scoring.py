@@ -1,6 +1,8 @@
 """Answer normal forms per kind: letters, option texts, numbers, words, Dyck."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edit_plugin.evaluation.scoring import canonical, canonical_prediction, is_hedge, named_answers, verdict
 
@@ -131,3 +133,48 @@ def test_the_lm_eval_filter_scores_a_hedge_as_wrong():
              ["Therefore, the answer is -14 or 14.", "Therefore, the answer is -14."],
              ["Therefore, the answer is True or False.", "Therefore, the answer is True."]]
     assert extract_answers(resps, docs) == [["", "A"], ["", "-14"], ["", "true"]]
+
+
+# --- numbers as people write them (open-ended math: GSM8K) ---------------------
+
+@pytest.mark.parametrize("answers", [
+    ("$1,234", "1234", "1,234.", "1234.00", "1234 dollars", "$1,234.00 in total"),
+    ("18", "18.", "18 dollars", "$18", "18.0"),
+    ("-5", "\u22125", "-5.00"),
+    ("0.5", ".5", "$.50", "0.50"),
+])
+def test_one_number_written_several_ways_has_one_normal_form(answers):
+    assert len({canonical(answer, "number") for answer in answers}) == 1
+    assert canonical(answers[0], "number") != ""
+
+
+@pytest.mark.parametrize("completion, verdict_", [
+    ("She pays 3 * $6 = $18. Therefore, the answer is $18.", "correct"),
+    ("Therefore, the answer is 18 dollars.", "correct"),
+    ("So the answer is 18.\n", "correct"),
+    ("Therefore, the answer is 18.00.", "correct"),
+    ("Therefore, the answer is 19.", "wrong"),
+    ("Therefore, the answer is 1.8.", "wrong"),
+    ("Therefore, the answer is eighteen.", "unreadable"),   # no number: wrong, never a crash
+    ("Therefore, the answer is", "unreadable"),
+    ("18", "unreadable"),                                   # no answer phrase
+    ("Therefore, the answer is 18 or 19.", "hedged"),
+])
+def test_verdict_of_an_open_ended_math_completion(completion, verdict_):
+    doc = {"kind": "number", "target": "18"}
+    assert verdict(completion, doc) == verdict_
+    assert (canonical_prediction(completion, doc) == "18") == (verdict_ == "correct")
+
+
+def test_a_decimal_without_leading_zero_is_its_value():
+    doc = {"kind": "number", "target": "0.5"}
+    assert verdict("Therefore, the answer is .5.", doc) == "correct"
+    assert verdict("Therefore, the answer is 5.", doc) == "wrong"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789.,-$ ab\n")) | st.characters(), max_size=40))
+def test_any_completion_gets_a_number_verdict_never_a_crash(tail):
+    doc = {"kind": "number", "target": "18"}
+    assert verdict("Therefore, the answer is " + tail, doc) in ("correct", "wrong", "hedged", "unreadable")
+    assert isinstance(canonical_prediction(tail, doc), str)

@@ -193,8 +193,10 @@ def test_question_set_dispatches_filters_and_limits_per_task(local_data):
     bbh = question_set("bbh", tasks=bbh_tasks, limit=3)
     assert [q.id for q in bbh] == [q.id for t in bbh_tasks for q in bbh_questions(tasks=[t])[:3]]
     assert all(q.is_correct(gold_cot(q)) for q in bbh + questions)
-    with pytest.raises(ValueError, match="unknown question set 'gsm8k'; expected one of bbh, bbsub, arc_easy"):
-        question_set("gsm8k")
+    with pytest.raises(ValueError, match="unknown question set 'mmlu'; expected one of bbh, bbsub, arc_easy"):
+        question_set("mmlu")
+    gsm8k = question_set("gsm8k", limit=4)
+    assert [q.id for q in gsm8k] == [f"gsm8k-train-{i}" for i in range(4)] and {q.task for q in gsm8k} == {"gsm8k"}
     with pytest.raises(ValueError, match="unknown BBH task 'nope'"):
         question_set("bbh", tasks=["nope"])
     with pytest.raises(ValueError, match="limit must be a positive"):

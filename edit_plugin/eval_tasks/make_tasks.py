@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from edit_plugin.evaluation.bbsub import subtasks
-from edit_plugin.evaluation.data import AGIEVAL_SUBSETS, ARC_CONFIGS, BBH_TASKS
+from edit_plugin.evaluation.data import AGIEVAL_SUBSETS, ARC_CONFIGS, BBH_TASKS, GSM8K_CONFIG
 
 HERE = Path(__file__).resolve().parent
 # `!function` is lm-eval's YAML tag, so the template is written as text.
@@ -90,6 +90,12 @@ def task_files() -> dict[str, str]:
     folder("arc")
     for name in ARC_CONFIGS:
         task("arc", f"edit_{name}", "arc", name)
+
+    # Open-ended math, outside the paper's benchmarks (and its groups); the
+    # train split is for building data and never scored by default.
+    folder("gsm8k")
+    task("gsm8k", "edit_gsm8k", "gsm8k", GSM8K_CONFIG, "test")
+    task("gsm8k", "edit_gsm8k_train", "gsm8k", GSM8K_CONFIG, "train")
 
     group("groups", "edit_ood", ["edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"])
     group("groups", "edit_all", ["edit_bbh", "edit_ood"])

@@ -2,8 +2,8 @@
 
 Set ``EDIT_DATA_DIR`` to a directory laid out as
 ``bbh/<task>.json``, ``bigbench/<task or task__subtask>.json``,
-``agieval/<subset>.jsonl``, ``arc/arc_{easy,challenge}_<split>.jsonl`` to read
-it instead of the Hub. A document is::
+``agieval/<subset>.jsonl``, ``arc/arc_{easy,challenge}_<split>.jsonl``,
+``gsm8k/{train,test}.jsonl`` to read it instead of the Hub. A document is::
 
     {"id", "task", "description", "question", "target", "kind",
      "option_labels", "option_texts"}
@@ -29,6 +29,9 @@ BBH_HUB = "lukaemon/bbh"
 BIGBENCH_HUB = "tasksource/bigbench"
 AGIEVAL_HUB = "hails/agieval-{subset}"
 ARC_HUB = "allenai/ai2_arc"
+GSM8K_HUB = "openai/gsm8k"
+GSM8K_CONFIG = "main"
+GSM8K_SPLITS = ("train", "test")
 
 BBH_KINDS = {
     "boolean_expressions": "bool",
@@ -86,7 +89,7 @@ def _hub(path: str, name: str | None, split: str):
         raise BenchmarkDataUnavailable(
             f"cannot load the Hub dataset {path}" + (f" ({name})" if name else "")
             + f": {err.__class__.__name__}: {err}. Set {DATA_DIR_ENV} to a local copy "
-            "(bbh/, bigbench/, agieval/, arc/) to evaluate offline."
+            "(bbh/, bigbench/, agieval/, arc/, gsm8k/) to evaluate offline."
         ) from err
 
 
@@ -241,6 +244,37 @@ def arc_docs(name: str, split: str = "test") -> list[dict]:
         else:
             gold = row["answerKey"]
         docs.append(choice_doc(row["id"], name, row["question"], labels, list(row["choices"]["text"]), gold))
+    return docs
+
+
+# --- GSM8K -----------------------------------------------------------------
+
+def gsm8k_problems(split: str = "test") -> list[dict]:
+    """GSM8K problems of ``split`` ("test": the evaluated one, or "train"):
+    ``id`` (``gsm8k-<split>-<index>``), ``question`` and ``solution`` (the
+    reference solution with its calculator annotations, ending ``#### N``)."""
+    if split not in GSM8K_SPLITS:
+        raise ValueError(f"unknown GSM8K split {split!r}; expected one of {GSM8K_SPLITS}")
+    if local_dir():
+        rows = _read_jsonl(_local(f"gsm8k/{split}.jsonl"))
+    else:
+        rows = list(_hub(GSM8K_HUB, GSM8K_CONFIG, split))
+    return [{"id": f"gsm8k-{split}-{i}", "question": row["question"], "solution": row["answer"]}
+            for i, row in enumerate(rows)]
+
+
+def gsm8k_docs(split: str = "test") -> list[dict]:
+    """Open-ended math: the zero-shot prompt, the number after ``####`` as gold."""
+    from edit_plugin.gsm8k.solution import SolutionFormatError, final_answer
+
+    docs = []
+    for problem in gsm8k_problems(split):
+        try:
+            target = final_answer(problem["solution"])
+        except SolutionFormatError as error:
+            raise SolutionFormatError(f"GSM8K {problem['id']}: {error}") from None
+        docs.append({"id": problem["id"], "task": "gsm8k", "description": "", "question": problem["question"],
+                     "target": target, "kind": "number", "option_labels": [], "option_texts": []})
     return docs
 
 

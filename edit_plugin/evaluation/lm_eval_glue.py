@@ -27,6 +27,10 @@ def load_docs(benchmark: str, name: str, part: str = "test", **_model_args):
         docs = data.agieval_docs(name)
     elif benchmark == "arc":
         docs = data.arc_docs(name)
+    elif benchmark == "gsm8k":
+        if name != data.GSM8K_CONFIG:
+            raise ValueError(f"unknown GSM8K config {name!r}; expected {data.GSM8K_CONFIG!r}")
+        docs = data.gsm8k_docs(part)
     elif benchmark == "bbsub":
         from edit_plugin.evaluation.bbsub import bbsub_docs
 

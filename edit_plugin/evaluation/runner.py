@@ -2,7 +2,8 @@
 
 The paper's "Average" is the plain mean of the five benchmark accuracies
 (BBH-test, BB-sub, AGIEval, ARC-E, ARC-C); lm-eval cannot give it (a group
-aggregates over its leaf tasks), so it is computed here.
+aggregates over its leaf tasks), so it is computed here. Open-ended math
+(GSM8K) is a column of its own, outside that Average, which stays the paper's.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from edit_plugin.records import write_records
 METRIC = "exact_match,cot-answer"
 COLUMNS = (("BBH-test", "edit_bbh"), ("BB-sub", "edit_bbsub"), ("AGIEval", "edit_agieval"),
            ("ARC-E", "edit_arc_easy"), ("ARC-C", "edit_arc_challenge"))
+# Benchmarks beyond the paper's: shown after its Avg, never averaged into it.
+EXTRA_COLUMNS = (("GSM8K", "edit_gsm8k"),)
 SUITES = {
     "ind": ["edit_bbh"],
     "ood": ["edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
     "all": ["edit_bbh", "edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
+    "math": ["edit_gsm8k"],
 }
 
 
@@ -41,7 +45,7 @@ def summarize(results: dict, label: str) -> dict:
     ``tasks`` holds every task's and group's accuracy."""
     row = {"label": label, "tasks": {name: 100.0 * float(entry[METRIC])
                                      for name, entry in results.get("results", {}).items() if METRIC in entry}}
-    for column, name in COLUMNS:
+    for column, name in COLUMNS + EXTRA_COLUMNS:
         entry = results.get("results", {}).get(name)
         if entry and METRIC in entry:
             row[column] = 100.0 * float(entry[METRIC])
@@ -51,8 +55,13 @@ def summarize(results: dict, label: str) -> dict:
     return row
 
 
+def _headers(rows: list[dict]) -> list[str]:
+    """The paper's five columns and Avg, then any extra benchmark a row has."""
+    return [c for c, _ in COLUMNS] + ["Avg"] + [c for c, _ in EXTRA_COLUMNS if any(c in row for row in rows)]
+
+
 def markdown_table(rows: list[dict]) -> str:
-    headers = [c for c, _ in COLUMNS] + ["Avg"]
+    headers = _headers(rows)
     lines = ["| run | " + " | ".join(headers) + " |", "|---" * (len(headers) + 1) + "|"]
     for row in rows:
         cells = [f"{row[h]:.1f}" if h in row else "–" for h in headers]
@@ -64,7 +73,7 @@ def bar_chart(rows: list[dict], path: Path) -> bool:
     """Write the chart; False when matplotlib is missing (said on stderr)."""
     if (plt := pyplot_for(path)) is None:
         return False
-    headers = [c for c, _ in COLUMNS] + ["Avg"]
+    headers = _headers(rows)
     width = 0.8 / max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for i, row in enumerate(rows):

@@ -16,7 +16,10 @@ from edit_plugin.answers import extract_answer
 KINDS = ("choice", "number", "bool", "yesno", "validity", "words", "dyck")
 # What a completion says about a question (`verdict`).
 VERDICTS = ("correct", "wrong", "hedged", "unreadable")
-_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+# "1,234", "1234.00", "0.5" and ".5"; a sign belongs to the number ("-5").
+_NUMBER_RE = re.compile(r"-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
+# Minus signs people type besides "-": the minus sign and the en dash.
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
 _PARENTHETICAL_RE = re.compile(r"\([^()]*\)")
 # Past 26 options the labels run AA, AB, ... (upper case only).
 _LETTER = r"([A-Za-z]|[A-Z]{2})"
@@ -55,7 +58,7 @@ def _single(text: str, kind: str, option_labels: Sequence[str], option_texts: Se
     if kind == "choice":
         return _choice(text, [label.upper() for label in option_labels], option_texts)
     if kind == "number":
-        match = _NUMBER_RE.search(text)
+        match = _NUMBER_RE.search(text.translate(_MINUS_SIGNS))
         return _number(match.group(0)) if match else ""
     if kind in _WORDS:
         match = re.search(_word_pattern(kind), text.lower())
@@ -113,7 +116,8 @@ def named_answers(answer: str | None, kind: str, option_labels: Sequence[str] = 
         return _named_options(text, [label.upper() for label in option_labels], option_texts)
     if kind == "number":
         # A parenthetical aside ("7 (3 + 4)") shows work, not a second answer.
-        return {_number(number) for number in _NUMBER_RE.findall(_PARENTHETICAL_RE.sub(" ", text))}
+        text = _PARENTHETICAL_RE.sub(" ", text.translate(_MINUS_SIGNS))
+        return {_number(number) for number in _NUMBER_RE.findall(text)}
     if kind in _WORDS:
         return set(re.findall(_word_pattern(kind), text.lower()))
     single = _single(text, kind, (), ())

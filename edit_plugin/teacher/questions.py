@@ -18,7 +18,7 @@ from edit_plugin.evaluation.scoring import KINDS, canonical_target, verdict
 from edit_plugin.records import iter_jsonl, record_problem
 from edit_plugin.teacher.prompts import Exemplar
 
-QUESTION_SETS = ("bbh", "bbsub", "arc_easy", "arc_challenge", "agieval")
+QUESTION_SETS = ("bbh", "bbsub", "arc_easy", "arc_challenge", "agieval", "gsm8k")
 
 
 @dataclass
@@ -141,6 +141,13 @@ def agieval_questions(subsets: Sequence[str] | None = None,
                          "(--allow-eval-overlap) to use them anyway.")
     _check_known(subsets or (), data.AGIEVAL_SUBSETS, "AGIEval subset")
     return [from_doc(doc) for subset in subsets or data.AGIEVAL_SUBSETS for doc in data.agieval_docs(subset)]
+
+
+def gsm8k_questions() -> list[TeacherQuestion]:
+    """GSM8K's train problems (never its test split, which ``edit_gsm8k`` scores)."""
+    from edit_plugin.evaluation import data
+
+    return [from_doc(doc) for doc in data.gsm8k_docs("train")]
 
 
 # --- the user's own questions -------------------------------------------------
@@ -268,7 +275,8 @@ def question_set(name: str, tasks: Sequence[str] | None = None, limit: int | Non
     subsets, the ``task`` values of a file); ``limit`` keeps at most that
     many questions per task, in order. ``allow_eval_overlap`` permits
     evaluated questions (AGIEval); it never selects them where a set has
-    others (BBH: the train part, BB-sub: unpinned examples, ARC: train split).
+    others (BBH: the train part, BB-sub: unpinned examples, ARC and GSM8K:
+    the train split).
     """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of questions per task, got {limit}")
@@ -278,6 +286,8 @@ def question_set(name: str, tasks: Sequence[str] | None = None, limit: int | Non
         questions = bbsub_questions(tasks)
     elif name == "agieval":
         questions = agieval_questions(tasks, allow_eval_overlap)
+    elif name == "gsm8k":
+        questions = _of_tasks(gsm8k_questions(), tasks, name)
     elif name in ("arc_easy", "arc_challenge"):
         questions = _of_tasks(arc_questions(name, "train", allow_eval_overlap), tasks, name)
     elif name.endswith(".jsonl") or Path(name).is_file():
