@@ -80,13 +80,19 @@ def stage2_loss(name: str) -> Stage2Loss:
 
 
 def loss_params(loss: Stage2Loss, values) -> dict:
-    """The loss's keys from ``values`` (training args, a config or a dict),
-    defaulting to the plugin's args model."""
-    from edit_plugin.plugin.args import EditArgs
+    """The loss's keys from ``values`` (training args or a dict); a key it
+    lacks takes the plugin's default (``plugin/args.py``, imported only then:
+    the benchmark runs where pydantic may be missing)."""
+    if isinstance(values, dict):
+        params = {key: values[key] for key in loss.keys if key in values}
+    else:
+        params = {key: getattr(values, key) for key in loss.keys if hasattr(values, key)}
+    missing = [key for key in loss.keys if key not in params]
+    if missing:
+        from edit_plugin.plugin.args import EDIT_DEFAULTS
 
-    defaults = EditArgs()
-    get = values.get if isinstance(values, dict) else lambda key: getattr(values, key, None)
-    return {key: get(key) if get(key) is not None else getattr(defaults, key) for key in loss.keys}
+        params.update({key: EDIT_DEFAULTS[key] for key in missing})
+    return params
 
 
 @contextmanager
