@@ -111,10 +111,10 @@ def run_mode(args) -> dict:
             loss = out.loss
         elif args.mode == "dpo":
             loss, _, _ = dpo_forward(model, batch, beta=args.dpo_beta)
-        else:
-            loss, _, _ = stage2_forward(model, batch, "krsl", KRSL_SETTINGS)
         elif args.mode == "key_dpo":
             loss, _, _ = stage2_forward(model, batch, "key_dpo", {"edit_dpo_beta": args.dpo_beta})
+        else:
+            loss, _, _ = stage2_forward(model, batch, "krsl", KRSL_SETTINGS)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
