@@ -112,7 +112,7 @@ def _generate(args) -> int:
             raise SystemExit(f"edit-cot generate: --samples needs a sampling teacher; the {args.teacher} teacher is "
                              "deterministic and would give the same CoT every time")
         return _generate_synthetic(args, out) if args.teacher == "synthetic" else _generate_reference(args, out)
-    from edit_plugin.evaluation.data import BenchmarkDataUnavailable
+    from edit_plugin.benchmarks.source import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
     from edit_plugin.teacher.build import build_dual_cots, teacher_inputs
     from edit_plugin.teacher.ccp_examples import ccp_triples_by_task
@@ -168,7 +168,8 @@ def _generate_synthetic(args, out: Path) -> int:
 def _generate_reference(args, out: Path) -> int:
     """GSM8K's reference solutions as the teacher: each is a correct CoT, and
     its twin with one calculation changed (the rest recomputed) a dual pair."""
-    from edit_plugin.evaluation.data import BenchmarkDataUnavailable, gsm8k_problems
+    from edit_plugin.benchmarks.gsm8k import gsm8k_problems
+    from edit_plugin.benchmarks.source import BenchmarkDataUnavailable
     from edit_plugin.gsm8k.teacher import reference_teacher_run
     from edit_plugin.synthetic.teacher import write_teacher_files
 
@@ -295,6 +296,8 @@ def _share(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from edit_plugin.benchmarks import BENCHMARKS, PAPER_SUITES, suites
+
     parser = argparse.ArgumentParser(prog="edit-cot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -345,9 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "model name: hf, vllm, local-chat-completions, ...")
     p.add_argument("--model-args", default="", help="lm-eval model arguments, e.g. pretrained=PATH")
     p.add_argument("--questions", default=None,
-                   help="bbh (train part; the default), bbsub (examples not evaluated), arc_easy / arc_challenge "
-                        "/ gsm8k (train split), agieval (needs --allow-eval-overlap), or a .jsonl file of your "
-                        "questions")
+                   help=", ".join(b.questions_help for b in BENCHMARKS if b.questions_help)
+                   + ", or a .jsonl file of your questions")
     p.add_argument("--tasks", default=None, help="comma-separated tasks / subtasks of the question set")
     p.add_argument("--limit", type=_positive_int, default=None, help="questions per task")
     p.add_argument("--allow-eval-overlap", action="store_true",
@@ -405,13 +407,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)
 
-    p = sub.add_parser("eval", help="score a model with lm-eval on BBH / BB-sub / AGIEval / ARC / GSM8K; "
+    p = sub.add_parser("eval", help=f"score a model with lm-eval on {' / '.join(b.title for b in BENCHMARKS)}; "
                                     "`eval compare A.json B.json` puts runs side by side")
     p.add_argument("rest", nargs="*", help="compare RESULTS.json ...")
     p.add_argument("--model", help="model path or Hub id")
     p.add_argument("--peft", default=None, help="a LoRA adapter to apply")
-    p.add_argument("--suite", choices=["ind", "ood", "all", "math"], default="all",
-                   help="all: the paper's five benchmarks; math: GSM8K (its own column, outside Avg)")
+    p.add_argument("--suite", choices=list(suites()), default="all",
+                   help="; ".join(["all: the paper's five benchmarks"] + [
+                       f"{b.suite}: {b.title} (its own column, outside Avg)" for b in BENCHMARKS
+                       if b.suite not in PAPER_SUITES]))
     p.add_argument("--tasks", default=None, help="comma-separated lm-eval tasks or groups (instead of --suite)")
     p.add_argument("--log-samples", action="store_true",
                    help="also write samples.jsonl: each document's completion, answer and score")

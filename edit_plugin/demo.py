@@ -122,7 +122,7 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
 def score_with_lm_eval(settings: DemoSettings, name: str, path: Path) -> dict:
     """`edit-cot eval` on the demo's task subset (local benchmark data when
     EDIT_DATA_DIR is set or ../shared/data lies beside the checkout)."""
-    from edit_plugin.evaluation.data import use_data_beside_checkout
+    from edit_plugin.benchmarks.source import use_data_beside_checkout
     from edit_plugin.evaluation.runner import run_eval
 
     use_data_beside_checkout()

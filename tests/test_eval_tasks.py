@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from edit_plugin.evaluation import data
+from edit_plugin.benchmarks import agieval, arc, bbh, gsm8k, source
 from edit_plugin.splits import bbh_split
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -20,8 +21,8 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/d
 
 @pytest.fixture(autouse=True)
 def local_data(monkeypatch):
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(SHARED))
-    data.bbh_examples.cache_clear()
+    monkeypatch.setenv(source.DATA_DIR_ENV, str(SHARED))
+    bbh.bbh_examples.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,8 @@ def manager():
 @needs_shared
 def test_split_is_disjoint_covering_and_four_to_one():
     total_test = total_train = 0
-    for task in data.BBH_TASKS:
-        n = len(data.bbh_examples(task))
+    for task in bbh.BBH_TASKS:
+        n = len(bbh.bbh_examples(task))
         train, test = bbh_split(task, n)
         assert not set(train) & set(test)
         assert sorted(train + test) == list(range(n))
@@ -53,25 +54,25 @@ def test_every_task_and_group_is_listed(manager):
     assert groups <= names
     assert {"edit_arc_easy", "edit_arc_challenge"} <= names
     for prefix in ("edit_bbh_", "edit_bbh_train_", "edit_bbh_full_", "edit_bbh_fewshot_"):
-        assert {prefix + t for t in data.BBH_TASKS} <= names
+        assert {prefix + t for t in bbh.BBH_TASKS} <= names
     assert len([n for n in names if n.startswith("edit_bbsub_")]) == 61
     assert len([n for n in names if n.startswith("edit_agieval_")]) == 8
 
 
 @needs_shared
 def test_document_counts_equal_the_data():
-    from edit_plugin.evaluation.bbsub import bbsub_docs, manifest
+    from edit_plugin.benchmarks.bbsub import bbsub_docs, manifest
 
-    assert sum(len(data.bbh_docs(t, "full")) for t in data.BBH_TASKS) == 6511
-    assert sum(len(data.bbh_docs(t, "test")) for t in data.BBH_TASKS) == 1301
+    assert sum(len(bbh.bbh_docs(t, "full")) for t in bbh.BBH_TASKS) == 6511
+    assert sum(len(bbh.bbh_docs(t, "test")) for t in bbh.BBH_TASKS) == 1301
     for task in ("snarks", "word_sorting"):
-        test_ids = {d["id"] for d in data.bbh_docs(task, "test")}
-        train_ids = {d["id"] for d in data.bbh_docs(task, "train")}
+        test_ids = {d["id"] for d in bbh.bbh_docs(task, "test")}
+        train_ids = {d["id"] for d in bbh.bbh_docs(task, "train")}
         assert not test_ids & train_ids
-    sizes = {s: len(data.agieval_docs(s)) for s in data.AGIEVAL_SUBSETS}
+    sizes = {s: len(agieval.agieval_docs(s)) for s in agieval.AGIEVAL_SUBSETS}
     assert sizes == {"aqua-rat": 254, "logiqa-en": 651, "lsat-ar": 230, "lsat-lr": 510, "lsat-rc": 269,
                      "sat-math": 220, "sat-en": 206, "sat-en-without-passage": 206}
-    assert len(data.arc_docs("arc_easy")) == 2376 and len(data.arc_docs("arc_challenge")) == 1172
+    assert len(arc.arc_docs("arc_easy")) == 2376 and len(arc.arc_docs("arc_challenge")) == 1172
     pinned = manifest()["subtasks"]
     assert len(pinned) == 61
     for name, entry in pinned.items():
@@ -82,9 +83,9 @@ def test_document_counts_equal_the_data():
 
 @needs_shared
 def test_choice_docs_are_lettered_and_targets_valid():
-    from edit_plugin.evaluation.scoring import canonical_target
+    from edit_plugin.scoring import canonical_target
 
-    for doc in data.arc_docs("arc_challenge")[:50] + data.agieval_docs("lsat-ar")[:20] + data.bbh_docs("date_understanding")[:20]:
+    for doc in arc.arc_docs("arc_challenge")[:50] + agieval.agieval_docs("lsat-ar")[:20] + bbh.bbh_docs("date_understanding")[:20]:
         assert doc["kind"] == "choice"
         assert canonical_target(doc) in doc["option_labels"]
         assert "(A)" in doc["question"]
@@ -218,11 +219,11 @@ def test_a_hedged_answer_scores_as_wrong_through_lm_eval(manager):
 def test_every_way_of_naming_one_option_still_scores(manager):
     """The hedge rule takes nothing from a single answer: each option of real
     documents, named by label, label and text, or twice, is that option."""
-    from edit_plugin.evaluation.scoring import canonical
+    from edit_plugin.scoring import canonical
 
-    docs = data.arc_docs("arc_challenge")[:100] + data.agieval_docs("lsat-ar")[:30]
+    docs = arc.arc_docs("arc_challenge")[:100] + agieval.agieval_docs("lsat-ar")[:30]
     for task in ("date_understanding", "ruin_names", "hyperbaton", "salient_translation_error_detection", "geometric_shapes"):
-        docs += data.bbh_docs(task, "full")[:40]
+        docs += bbh.bbh_docs(task, "full")[:40]
     for doc in docs:
         labels, texts = doc["option_labels"], doc["option_texts"]
         for label, text in zip(labels, texts):
@@ -244,15 +245,15 @@ def test_group_is_micro_averaged_and_average_is_mean_of_five(manager, tmp_path):
 
 
 def test_unreachable_data_is_one_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
-    data.bbh_examples.cache_clear()
-    with pytest.raises(data.BenchmarkDataUnavailable, match=rf"{data.DATA_DIR_ENV}=.* has no bbh/snarks.json"):
-        data.bbh_docs("snarks")
-    monkeypatch.delenv(data.DATA_DIR_ENV)
+    monkeypatch.setenv(source.DATA_DIR_ENV, str(tmp_path))
+    bbh.bbh_examples.cache_clear()
+    with pytest.raises(source.BenchmarkDataUnavailable, match=rf"{source.DATA_DIR_ENV}=.* has no bbh/snarks.json"):
+        bbh.bbh_docs("snarks")
+    monkeypatch.delenv(source.DATA_DIR_ENV)
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(data.BenchmarkDataUnavailable, match=rf"allenai/ai2_arc.*Set {data.DATA_DIR_ENV}"):
-        data.arc_docs("arc_easy")
+    with pytest.raises(source.BenchmarkDataUnavailable, match=rf"allenai/ai2_arc.*Set {source.DATA_DIR_ENV}"):
+        arc.arc_docs("arc_easy")
 
 
 @needs_shared
@@ -271,10 +272,10 @@ def test_zero_shot_prompt_is_the_training_prompt():
     from edit_plugin.evaluation.lm_eval_glue import doc_to_text
     from edit_plugin.prompts import build_prompt
 
-    bbh = data.bbh_docs("snarks")[0]
-    assert doc_to_text(bbh) == build_prompt(bbh["question"], bbh["description"])
-    arc = data.arc_docs("arc_easy")[0]
-    assert doc_to_text(arc) == f"{arc['question']}\n\nA:"
+    described = bbh.bbh_docs("snarks")[0]
+    assert doc_to_text(described) == build_prompt(described["question"], described["description"])
+    plain = arc.arc_docs("arc_easy")[0]
+    assert doc_to_text(plain) == f"{plain['question']}\n\nA:"
 
 
 def test_committed_task_files_match_the_generator():
@@ -282,6 +283,50 @@ def test_committed_task_files_match_the_generator():
 
     for relative, content in task_files().items():
         assert (HERE / relative).read_text() == content, relative
+    # ... and nothing is committed that the generator no longer writes.
+    committed = {str(path.relative_to(HERE)) for path in HERE.glob("*/*")
+                 if path.name == "utils.py" or path.name == "_template_yaml" or path.suffix == ".yaml"}
+    assert committed == set(task_files())
+
+
+def test_columns_suites_and_question_sets_come_from_the_benchmark_list():
+    from edit_plugin.benchmarks import BENCHMARKS, question_sets
+    from edit_plugin.eval_tasks.make_tasks import task_files
+    from edit_plugin.evaluation.runner import COLUMNS, EXTRA_COLUMNS, SUITES
+    from edit_plugin.teacher.questions import QUESTION_SETS
+
+    # The paper's table; a new benchmark adds to these, it changes none of them.
+    assert [b.name for b in BENCHMARKS][:5] == ["bbh", "bbsub", "agieval", "arc", "gsm8k"]
+    assert [c for c, _ in COLUMNS] == ["BBH-test", "BB-sub", "AGIEval", "ARC-E", "ARC-C"]
+    assert EXTRA_COLUMNS[0] == ("GSM8K", "edit_gsm8k")
+    assert list(SUITES)[:4] == ["ind", "ood", "all", "math"]
+    assert {k: SUITES[k] for k in ("ind", "ood", "all", "math")} == {
+        "ind": ["edit_bbh"], "ood": ["edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
+        "all": ["edit_bbh", "edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
+        "math": ["edit_gsm8k"]}
+    assert QUESTION_SETS == tuple(question_sets())
+    assert {"bbh", "bbsub", "agieval", "arc_easy", "arc_challenge", "gsm8k"} <= set(QUESTION_SETS)
+    generated = {yaml_task for content in task_files().values() for yaml_task in re.findall(r"^task: (\S+)$", content, re.M)}
+    groups = {group for content in task_files().values() for group in re.findall(r"^group: (\S+)$", content, re.M)}
+    for entry in BENCHMARKS:
+        for _, scored in entry.columns:  # every column is a generated task or group of its benchmark
+            assert scored in generated | groups
+        for folder in entry.task_folders():
+            assert {t.name for t in folder.tasks} <= generated
+
+
+@needs_shared
+def test_each_benchmark_declares_its_documents_kind_and_prompt():
+    from edit_plugin.benchmarks import BENCHMARKS
+
+    for entry in BENCHMARKS:
+        for folder in entry.task_folders():
+            task = folder.tasks[0]
+            docs = entry.documents(task.dataset, task.part)[:5]
+            assert docs, (entry.name, task)
+            assert all(bool(d["description"]) == entry.described for d in docs), entry.name
+            if entry.name != "bbh":  # BBH: the kind of most tasks; bbh.BBH_KINDS names the others
+                assert {d["kind"] for d in docs} == {entry.kind}, entry.name
 
 
 @needs_shared
@@ -295,7 +340,7 @@ def test_cli_end_to_end_on_the_embedded_student(tmp_path, student_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "edit_plugin.cli", "eval", "--model", str(student_path), "--suite", "all",
            "--limit", "1", "--max-gen-toks", "32", "--output-dir", str(out)]
-    env = {**os.environ, data.DATA_DIR_ENV: str(SHARED)}
+    env = {**os.environ, source.DATA_DIR_ENV: str(SHARED)}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stderr[-3000:]
     payload = json.loads((out / "results.json").read_text())
@@ -326,9 +371,9 @@ def test_gsm8k_tasks_are_listed_outside_the_paper_groups(manager):
 
 def test_gsm8k_documents_are_the_data_with_number_targets():
     from edit_plugin.evaluation.lm_eval_glue import doc_to_text
-    from edit_plugin.evaluation.scoring import canonical_target
+    from edit_plugin.scoring import canonical_target
 
-    test, train = data.gsm8k_docs("test"), data.gsm8k_docs("train")
+    test, train = gsm8k.gsm8k_docs("test"), gsm8k.gsm8k_docs("train")
     assert (len(test), len(train)) == (1319, 7473)
     assert not {d["question"] for d in test} & {d["question"] for d in train}
     first = json.loads((SHARED / "gsm8k" / "test.jsonl").read_text().splitlines()[0])
@@ -336,7 +381,7 @@ def test_gsm8k_documents_are_the_data_with_number_targets():
     assert doc_to_text(test[0]) == f"{first['question']}\n\nA:"
     assert all(d["kind"] == "number" and canonical_target(d) for d in test + train)
     with pytest.raises(ValueError, match="unknown GSM8K split"):
-        data.gsm8k_docs("validation")
+        gsm8k.gsm8k_docs("validation")
 
 
 def gsm8k_answer(target: str, position: int) -> tuple[str, bool]:
@@ -359,7 +404,7 @@ def test_scripted_model_on_gsm8k_gets_exactly_the_expected_accuracy(manager):
     from edit_plugin.evaluation.lm_eval_glue import doc_to_text
     from edit_plugin.evaluation.runner import METRIC
 
-    docs = data.gsm8k_docs("test")[:12]
+    docs = gsm8k.gsm8k_docs("test")[:12]
     scripted = [gsm8k_answer(doc["target"], i) for i, doc in enumerate(docs)]
     answers = {doc_to_text(doc): text for doc, (text, _) in zip(docs, scripted)}
     results = simple_evaluate(model=ScriptedLM(answers), tasks=["edit_gsm8k"], task_manager=manager, limit=12,
@@ -391,7 +436,7 @@ def test_cli_math_suite_on_the_embedded_student(tmp_path, student_path):
     out = tmp_path / "math"
     cmd = [sys.executable, "-m", "edit_plugin.cli", "eval", "--model", str(student_path), "--suite", "math",
            "--limit", "2", "--max-gen-toks", "24", "--log-samples", "--output-dir", str(out)]
-    done = subprocess.run(cmd, env={**os.environ, data.DATA_DIR_ENV: str(SHARED)}, capture_output=True, text=True,
+    done = subprocess.run(cmd, env={**os.environ, source.DATA_DIR_ENV: str(SHARED)}, capture_output=True, text=True,
                           timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     row = json.loads((out / "results.json").read_text())["summary"]

@@ -16,12 +16,12 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 def shared_data(monkeypatch):
     if not SHARED.is_dir():
         pytest.skip("needs ../shared/data")
-    from edit_plugin.evaluation import data
+    from edit_plugin.benchmarks import bbh, source
 
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(SHARED))
-    data.bbh_examples.cache_clear()
+    monkeypatch.setenv(source.DATA_DIR_ENV, str(SHARED))
+    bbh.bbh_examples.cache_clear()
     yield SHARED
-    data.bbh_examples.cache_clear()
+    bbh.bbh_examples.cache_clear()
 
 
 def _args(*argv):
@@ -72,7 +72,7 @@ def test_pair_filter_from_arguments(chat_tokenizer, student_path):
 def test_synthetic_teacher_reads_bbh_train_questions(shared_data, tmp_path):
     import json
 
-    from edit_plugin.evaluation.data import bbh_docs
+    from edit_plugin.benchmarks.bbh import bbh_docs
     from edit_plugin.records import record_problem
 
     assert main(["generate", "--teacher", "synthetic", "--task", "dyck_languages", "--questions", "bbh",
@@ -142,7 +142,7 @@ def test_match_rows_on_the_command_line(tmp_path, capsys):
 def test_reference_teacher_writes_the_pipeline_files(shared_data, tmp_path, capsys):
     import json
 
-    from edit_plugin.evaluation.data import gsm8k_problems
+    from edit_plugin.benchmarks.gsm8k import gsm8k_problems
     from edit_plugin.gsm8k.teacher import reference_teacher_run
     from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, validate_file
 
@@ -175,7 +175,7 @@ def test_reference_teacher_refuses_what_does_not_apply(tmp_path):
 
 
 def test_gsm8k_questions_for_a_teacher_llm_are_the_train_split(shared_data):
-    from edit_plugin.evaluation.data import gsm8k_docs, gsm8k_problems
+    from edit_plugin.benchmarks.gsm8k import gsm8k_docs, gsm8k_problems
     from edit_plugin.gsm8k.solution import parse_solution
 
     questions, known, extra = teacher_inputs("gsm8k", None, 5)

@@ -147,12 +147,12 @@ _PLAIN_EXPRESSION_RE = re.compile(r"[\d.+\-*/() ]+")
 def train_run():
     if not (SHARED / "gsm8k" / "train.jsonl").is_file():
         pytest.skip("needs ../shared/data/gsm8k beside the checkout")
-    from edit_plugin.evaluation import data
+    from edit_plugin.benchmarks import gsm8k, source
     from edit_plugin.gsm8k.teacher import reference_pairs
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(data.DATA_DIR_ENV, str(SHARED))
-        problems = data.gsm8k_problems("train")
+        patch.setenv(source.DATA_DIR_ENV, str(SHARED))
+        problems = gsm8k.gsm8k_problems("train")
     pairs, sft, skipped = reference_pairs(problems, seed=0)
     return problems, pairs, sft, skipped
 
@@ -173,7 +173,7 @@ def test_most_train_problems_yield_a_pair(train_run):
 
 
 def test_every_pair_is_right_then_wrong_with_one_consistent_error(train_run):
-    from edit_plugin.evaluation.scoring import verdict
+    from edit_plugin.scoring import verdict
 
     _, pairs, _, _ = train_run
     for pair in pairs:

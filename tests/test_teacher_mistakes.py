@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.evaluation import data
+from edit_plugin.benchmarks import bbh, source
 from edit_plugin.prompts import ANSWER_PHRASE, COT_OPENING
 from edit_plugin.splits import bbh_split
 from edit_plugin.teacher import mistakes
@@ -28,10 +28,10 @@ def fake_bbh(tmp_path, monkeypatch):
     folder = tmp_path / "data" / "bbh"
     folder.mkdir(parents=True)
     (folder / f"{ARITHMETIC}.json").write_text(json.dumps({"examples": fake_arithmetic_examples()}))
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path / "data"))
-    data.bbh_examples.cache_clear()
+    monkeypatch.setenv(source.DATA_DIR_ENV, str(tmp_path / "data"))
+    bbh.bbh_examples.cache_clear()
     yield
-    data.bbh_examples.cache_clear()
+    bbh.bbh_examples.cache_clear()
 
 
 def write_rows(path: Path, rows: list) -> Path:
@@ -176,10 +176,10 @@ def test_unknown_file_name_is_refused(tmp_path):
 def shared_bbh(monkeypatch):
     if not (SHARED / "bbh-mistake").is_dir():
         pytest.skip("needs ../shared/data")
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(SHARED))
-    data.bbh_examples.cache_clear()
+    monkeypatch.setenv(source.DATA_DIR_ENV, str(SHARED))
+    bbh.bbh_examples.cache_clear()
     yield SHARED / "bbh-mistake"
-    data.bbh_examples.cache_clear()
+    bbh.bbh_examples.cache_clear()
 
 
 def raw_steps(folder: Path) -> dict[str, dict]:
@@ -207,9 +207,9 @@ def test_big_bench_mistake_folder(shared_bbh):
     assert len({m.question.id for m in found}) == len(found)
 
     # No kept question is a BBH test question; matched ones are BBH's own text.
-    docs = {doc["id"]: doc for task in data.BBH_TASKS if task in stats["kept_by_task"]
-            for doc in data.bbh_docs(task, "full")}
-    test_ids = {doc["id"] for task in stats["kept_by_task"] for doc in data.bbh_docs(task, "test")}
+    docs = {doc["id"]: doc for task in bbh.BBH_TASKS if task in stats["kept_by_task"]
+            for doc in bbh.bbh_docs(task, "full")}
+    test_ids = {doc["id"] for task in stats["kept_by_task"] for doc in bbh.bbh_docs(task, "test")}
     test_texts = {" ".join(docs[i]["question"].split()) for i in test_ids}
     for m in found:
         assert m.bbh_id not in test_ids and " ".join(m.question.question.split()) not in test_texts

@@ -17,17 +17,17 @@ def test_bbh_questions_come_from_the_train_part_only():
         pytest.skip("needs ../shared/data")
     import os
 
-    from edit_plugin.evaluation import data
-    from edit_plugin.teacher.questions import bbh_questions
+    from edit_plugin.benchmarks import bbh, source
+    from edit_plugin.teacher.questions import question_set
 
-    os.environ[data.DATA_DIR_ENV] = str(shared)
+    os.environ[source.DATA_DIR_ENV] = str(shared)
     try:
-        data.bbh_examples.cache_clear()
-        questions = bbh_questions(tasks=["navigate"])
-        test_ids = {d["id"] for d in data.bbh_docs("navigate", "test")}
+        bbh.bbh_examples.cache_clear()
+        questions = question_set("bbh", tasks=["navigate"])
+        test_ids = {d["id"] for d in bbh.bbh_docs("navigate", "test")}
     finally:
-        del os.environ[data.DATA_DIR_ENV]
-        data.bbh_examples.cache_clear()
+        del os.environ[source.DATA_DIR_ENV]
+        bbh.bbh_examples.cache_clear()
     assert len(questions) == 200 and not {q.id for q in questions} & test_ids
     assert len(questions[0].exemplars) == 3
 
@@ -41,12 +41,12 @@ SOME_SUBTASKS = ["anachronisms", "goal_step_wikihow__step_inference"]
 
 @pytest.fixture
 def local_data(monkeypatch):
-    from edit_plugin.evaluation import data
+    from edit_plugin.benchmarks import bbh, source
 
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(SHARED))
-    data.bbh_examples.cache_clear()
-    yield data
-    data.bbh_examples.cache_clear()
+    monkeypatch.setenv(source.DATA_DIR_ENV, str(SHARED))
+    bbh.bbh_examples.cache_clear()
+    yield SHARED
+    bbh.bbh_examples.cache_clear()
 
 
 def gold_cot(question) -> str:
@@ -61,10 +61,10 @@ def stem(question_text: str) -> str:
 
 @needs_shared
 def test_bbsub_questions_are_unpinned_examples_formatted_like_the_evaluation(local_data):
-    from edit_plugin.evaluation.bbsub import bbsub_docs, fingerprint, manifest
-    from edit_plugin.teacher.questions import bbsub_questions
+    from edit_plugin.benchmarks.bbsub import bbsub_docs, fingerprint, manifest
+    from edit_plugin.teacher.questions import question_set
 
-    questions = bbsub_questions(SOME_SUBTASKS)
+    questions = question_set("bbsub", SOME_SUBTASKS)
     pinned = {fp for entry in manifest()["subtasks"].values() for fp in entry["fingerprints"]}
     for subtask in SOME_SUBTASKS:
         mine = [q for q in questions if q.task == f"bbsub_{subtask}"]
@@ -84,44 +84,46 @@ def test_bbsub_questions_are_unpinned_examples_formatted_like_the_evaluation(loc
 
 
 def test_bbsub_subtask_questions_need_the_local_copy(monkeypatch):
-    from edit_plugin.evaluation import data
-    from edit_plugin.teacher.questions import bbsub_questions
+    from edit_plugin.benchmarks import source
+    from edit_plugin.teacher.questions import question_set
 
-    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
-    with pytest.raises(data.BenchmarkDataUnavailable, match="subtasks apart.*EDIT_DATA_DIR"):
-        bbsub_questions(["cause_and_effect__one_sentence"])
+    monkeypatch.delenv(source.DATA_DIR_ENV, raising=False)
+    with pytest.raises(source.BenchmarkDataUnavailable, match="subtasks apart.*EDIT_DATA_DIR"):
+        question_set("bbsub", ["cause_and_effect__one_sentence"])
     with pytest.raises(ValueError, match="unknown BB-sub subtask 'nope'"):
-        bbsub_questions(["nope"])
+        question_set("bbsub", ["nope"])
 
 
 @needs_shared
 def test_arc_test_split_only_on_request_and_train_split_needs_the_data(local_data):
-    from edit_plugin.teacher.questions import arc_questions, question_set
+    from edit_plugin.benchmarks import arc, source
+    from edit_plugin.teacher.questions import from_doc, question_set
 
     with pytest.raises(ValueError, match="contaminates.*allow_eval_overlap=True"):
-        arc_questions("arc_challenge", "test")
-    questions = arc_questions("arc_challenge", "test", allow_eval_overlap=True)
-    docs = local_data.arc_docs("arc_challenge")
+        arc.teacher_docs("arc_challenge", "test")
+    questions = [from_doc(d) for d in arc.teacher_docs("arc_challenge", "test", allow_eval_overlap=True)]
+    docs = arc.arc_docs("arc_challenge")
     assert [(q.id, q.question, q.gold, q.option_labels) for q in questions] == \
         [(d["id"], d["question"], d["target"], d["option_labels"]) for d in docs]
     assert all(q.is_correct(gold_cot(q)) for q in questions[:200])
-    missing = rf"{local_data.DATA_DIR_ENV}=.* has no arc/arc_easy_train.jsonl"
-    with pytest.raises(local_data.BenchmarkDataUnavailable, match=missing):
-        arc_questions("arc_easy")
-    with pytest.raises(local_data.BenchmarkDataUnavailable, match=missing):
+    missing = rf"{source.DATA_DIR_ENV}=.* has no arc/arc_easy_train.jsonl"
+    with pytest.raises(source.BenchmarkDataUnavailable, match=missing):
+        arc.teacher_docs("arc_easy")
+    with pytest.raises(source.BenchmarkDataUnavailable, match=missing):
         question_set("arc_easy", allow_eval_overlap=True)
 
 
 @needs_shared
 def test_agieval_only_on_request(local_data):
-    from edit_plugin.teacher.questions import agieval_questions, question_set
+    from edit_plugin.benchmarks import agieval
+    from edit_plugin.teacher.questions import question_set
 
     with pytest.raises(ValueError, match="only a test split.*allow_eval_overlap=True"):
-        agieval_questions(["lsat-ar"])
+        question_set("agieval", ["lsat-ar"])
     with pytest.raises(ValueError, match="only a test split"):
         question_set("agieval")
     questions = question_set("agieval", tasks=["lsat-ar", "sat-math"], allow_eval_overlap=True)
-    docs = local_data.agieval_docs("lsat-ar") + local_data.agieval_docs("sat-math")
+    docs = agieval.agieval_docs("lsat-ar") + agieval.agieval_docs("sat-math")
     assert [(q.id, q.task, q.question, q.gold) for q in questions] == \
         [(d["id"], d["task"], d["question"], d["target"]) for d in docs]
     assert all(q.is_correct(gold_cot(q)) for q in questions)
@@ -185,15 +187,15 @@ def test_jsonl_questions_bad_lines_name_file_line_and_field(tmp_path, bad_line, 
 
 @needs_shared
 def test_question_set_dispatches_filters_and_limits_per_task(local_data):
-    from edit_plugin.teacher.questions import bbh_questions, bbsub_questions, question_set
+    from edit_plugin.teacher.questions import question_set
 
     questions = question_set("bbsub", tasks=SOME_SUBTASKS, limit=5)
-    assert [q.id for q in questions] == [q.id for t in SOME_SUBTASKS for q in bbsub_questions([t])[:5]]
+    assert [q.id for q in questions] == [q.id for t in SOME_SUBTASKS for q in question_set("bbsub", [t])[:5]]
     bbh_tasks = ["navigate", "date_understanding"]
     bbh = question_set("bbh", tasks=bbh_tasks, limit=3)
-    assert [q.id for q in bbh] == [q.id for t in bbh_tasks for q in bbh_questions(tasks=[t])[:3]]
+    assert [q.id for q in bbh] == [q.id for t in bbh_tasks for q in question_set("bbh", [t])[:3]]
     assert all(q.is_correct(gold_cot(q)) for q in bbh + questions)
-    with pytest.raises(ValueError, match="unknown question set 'mmlu'; expected one of bbh, bbsub, arc_easy"):
+    with pytest.raises(ValueError, match="unknown question set 'mmlu'; expected one of bbh, bbsub, agieval, arc_easy"):
         question_set("mmlu")
     gsm8k = question_set("gsm8k", limit=4)
     assert [q.id for q in gsm8k] == [f"gsm8k-train-{i}" for i in range(4)] and {q.task for q in gsm8k} == {"gsm8k"}

@@ -25,14 +25,15 @@ import yaml
 import edit_plugin
 assert Path(edit_plugin.__file__).resolve().is_relative_to(Path(sys.argv[1]).resolve()), edit_plugin.__file__
 
-from edit_plugin.teacher.prompts import Triple, ahp_prompt, bbh_exemplars, ccp_prompt, cep_prompt
+from edit_plugin.benchmarks.bbh import bbh_exemplars
+from edit_plugin.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt
 ex = bbh_exemplars("boolean_expressions")
 for text in (cep_prompt("Evaluate.", "not True", ex), ahp_prompt("Evaluate.", "not True", "False", ex),
              ccp_prompt("Evaluate.", "not True", "False", [Triple(e.question, e.cot, "wrong") for e in ex])):
     assert "not True" in text and len(text) > 200
 
 from edit_plugin.evaluation.runner import task_manager
-from edit_plugin.evaluation.bbsub import MANIFEST
+from edit_plugin.benchmarks.bbsub import MANIFEST
 names = set(task_manager().all_subtasks) | set(task_manager().all_groups)
 assert {"edit_bbh", "edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"} <= names, sorted(names)[:20]
 assert MANIFEST.is_file()
@@ -54,7 +55,7 @@ def test_wheel_installs_a_working_tool(tmp_path):
                    check=True)
     (wheel,) = (tmp_path / "dist").glob("edit_plugin-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("edit_plugin/teacher/templates/cep.txt", "edit_plugin/eval_tasks/bbsub/manifest.json",
+    for expected in ("edit_plugin/templates/cep.txt", "edit_plugin/eval_tasks/bbsub/manifest.json",
                      "edit_plugin/recipes/smollm2-135m/krsl.yml", "edit_plugin/recipes/make_recipes.py"):
         assert expected in names
     assert any(n.startswith("edit_plugin/eval_tasks/bbh/") and n.endswith(".yaml") for n in names)

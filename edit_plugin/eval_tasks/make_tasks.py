@@ -1,5 +1,6 @@
 """Write the lm-eval task YAMLs of edit-plugin (a template plus one YAML per
-task and one per group, as lm-eval's own tasks/bbh does).
+task and one per group, as lm-eval's own tasks/bbh does), from the benchmark
+modules' task folders (`edit_plugin.benchmarks`).
 
     python edit_plugin/eval_tasks/make_tasks.py
 
@@ -8,17 +9,17 @@ A test checks that the committed files equal what this script writes.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
 
-from edit_plugin.evaluation.bbsub import subtasks
-from edit_plugin.evaluation.data import AGIEVAL_SUBSETS, ARC_CONFIGS, BBH_TASKS, GSM8K_CONFIG
+from edit_plugin.benchmarks import BENCHMARKS, suites
+from edit_plugin.stops import EVAL_STOP
 
 HERE = Path(__file__).resolve().parent
-# `!function` is lm-eval's YAML tag, so the template is written as text.
-# Stop at the end of an assistant turn of common chat templates, or where a
-# model starts a new question; never inside a CoT.
+# `!function` is lm-eval's YAML tag, so the template is written as text; the
+# stop list is a JSON list, which YAML reads as it is.
 TEMPLATE = """\
 output_type: generate_until
 test_split: test
@@ -26,7 +27,7 @@ custom_dataset: !function utils.load_docs
 doc_to_text: !function utils.doc_to_text
 doc_to_target: !function utils.doc_to_target
 generation_kwargs:
-  until: ["<|im_end|>", "</s>", "<|eot_id|>", "<|endoftext|>", "<|end|>", "\\n\\nQ:", "\\n\\nTask Description:"]
+  until: """ + json.dumps(list(EVAL_STOP)) + """
   do_sample: false
   temperature: 0.0
   max_gen_toks: 1024
@@ -72,33 +73,16 @@ def task_files() -> dict[str, str]:
             "group": group_name, "task": members, "aggregate_metric_list": MICRO_AVERAGE,
             "metadata": {"version": 1.0}})
 
-    for folder_name, prefix, part in (("bbh", "edit_bbh", "test"), ("bbh_train", "edit_bbh_train", "train"),
-                                      ("bbh_full", "edit_bbh_full", "full"),
-                                      ("bbh_fewshot", "edit_bbh_fewshot", "fewshot")):
-        folder(folder_name)
-        members = [task(folder_name, f"{prefix}_{t}", "bbh", t, part) for t in BBH_TASKS]
-        group(folder_name, prefix, members)
+    for benchmark in BENCHMARKS:
+        for entry in benchmark.task_folders():
+            folder(entry.folder)
+            members = [task(entry.folder, t.name, benchmark.name, t.dataset, t.part) for t in entry.tasks]
+            if entry.group:
+                group(entry.folder, entry.group, members)
 
-    folder("bbsub")
-    members = [task("bbsub", f"edit_bbsub_{s}", "bbsub", s) for s in subtasks()]
-    group("bbsub", "edit_bbsub", members)
-
-    folder("agieval")
-    members = [task("agieval", f"edit_agieval_{s.replace('-', '_')}", "agieval", s) for s in AGIEVAL_SUBSETS]
-    group("agieval", "edit_agieval", members)
-
-    folder("arc")
-    for name in ARC_CONFIGS:
-        task("arc", f"edit_{name}", "arc", name)
-
-    # Open-ended math, outside the paper's benchmarks (and its groups); the
-    # train split is for building data and never scored by default.
-    folder("gsm8k")
-    task("gsm8k", "edit_gsm8k", "gsm8k", GSM8K_CONFIG, "test")
-    task("gsm8k", "edit_gsm8k_train", "gsm8k", GSM8K_CONFIG, "train")
-
-    group("groups", "edit_ood", ["edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"])
-    group("groups", "edit_all", ["edit_bbh", "edit_ood"])
+    # The paper's suites as groups: out of distribution, and all (in + out).
+    group("groups", "edit_ood", suites()["ood"])
+    group("groups", "edit_all", suites()["ind"] + ["edit_ood"])
     return files
 
 

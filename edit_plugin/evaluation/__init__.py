@@ -1,1 +1,4 @@
-"""Evaluation: benchmark data, answer scoring and the lm-eval glue."""
+"""Evaluation: `edit-cot eval` (lm-eval over the benchmarks' tasks, the
+paper's table), the lm-eval glue the task YAMLs call, and the teacher-forced
+pair metrics. It imports the benchmarks (`edit_plugin.benchmarks`), never
+the teacher."""

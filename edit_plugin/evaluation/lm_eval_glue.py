@@ -1,50 +1,31 @@
 """Functions the lm-eval task YAMLs call (through each folder's ``utils.py``).
 
-Prompts come from `edit_plugin.prompts` and answers from
-`edit_plugin.answers`, exactly as in training.
+Documents come from the benchmark modules (`edit_plugin.benchmarks`),
+prompts from `edit_plugin.prompts` and answers from `edit_plugin.scoring`,
+exactly as in training.
 """
 
 from __future__ import annotations
 
-
-from edit_plugin.evaluation import data
-from edit_plugin.evaluation.scoring import canonical_prediction, canonical_target
+from edit_plugin import benchmarks
+from edit_plugin.benchmarks.bbh import bbh_exemplars
 from edit_plugin.prompts import build_prompt
-
-FEWSHOT_MARKER = "fewshot"
+from edit_plugin.scoring import canonical_prediction, canonical_target
+from edit_plugin.teacher_prompts import cep_prompt
 
 
 def load_docs(benchmark: str, name: str, part: str = "test", **_model_args):
-    """``custom_dataset`` loader; lm-eval also passes the model arguments."""
+    """``custom_dataset`` loader (the YAML's ``dataset_kwargs``); lm-eval also
+    passes the model arguments."""
     import datasets
 
-    if benchmark == "bbh":
-        docs = data.bbh_docs(name, "full" if part == FEWSHOT_MARKER else part)
-        if part == FEWSHOT_MARKER:
-            for doc in docs:
-                doc["fewshot"] = True
-    elif benchmark == "agieval":
-        docs = data.agieval_docs(name)
-    elif benchmark == "arc":
-        docs = data.arc_docs(name)
-    elif benchmark == "gsm8k":
-        if name != data.GSM8K_CONFIG:
-            raise ValueError(f"unknown GSM8K config {name!r}; expected {data.GSM8K_CONFIG!r}")
-        docs = data.gsm8k_docs(part)
-    elif benchmark == "bbsub":
-        from edit_plugin.evaluation.bbsub import bbsub_docs
-
-        docs = bbsub_docs(name)
-    else:
-        raise ValueError(f"unknown benchmark {benchmark!r}")
+    docs = benchmarks.benchmark(benchmark).documents(name, part)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 
 def doc_to_text(doc: dict) -> str:
     if doc.get("fewshot"):
-        # Base models and teachers: the paper's CEP prompt, exemplars first.
-        from edit_plugin.teacher.prompts import bbh_exemplars, cep_prompt
-
+        # Base models and teachers: the paper's CEP prompt, exemplars first (BBH only).
         return cep_prompt(doc["description"], doc["question"], bbh_exemplars(doc["task"]))
     return build_prompt(doc["question"], doc["description"] or None)
 

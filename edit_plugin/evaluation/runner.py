@@ -4,6 +4,7 @@ The paper's "Average" is the plain mean of the five benchmark accuracies
 (BBH-test, BB-sub, AGIEval, ARC-E, ARC-C); lm-eval cannot give it (a group
 aggregates over its leaf tasks), so it is computed here. Open-ended math
 (GSM8K) is a column of its own, outside that Average, which stays the paper's.
+Columns and suites come from the benchmark modules (`edit_plugin.benchmarks`).
 """
 
 from __future__ import annotations
@@ -13,20 +14,16 @@ import time
 from pathlib import Path
 
 import edit_plugin
+from edit_plugin import benchmarks
 from edit_plugin.plotting import pyplot_for
 from edit_plugin.records import write_records
 
 METRIC = "exact_match,cot-answer"
-COLUMNS = (("BBH-test", "edit_bbh"), ("BB-sub", "edit_bbsub"), ("AGIEval", "edit_agieval"),
-           ("ARC-E", "edit_arc_easy"), ("ARC-C", "edit_arc_challenge"))
-# Benchmarks beyond the paper's: shown after its Avg, never averaged into it.
-EXTRA_COLUMNS = (("GSM8K", "edit_gsm8k"),)
-SUITES = {
-    "ind": ["edit_bbh"],
-    "ood": ["edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
-    "all": ["edit_bbh", "edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"],
-    "math": ["edit_gsm8k"],
-}
+# (column, lm-eval task or group), from the benchmark modules: the paper's
+# five, whose mean is Avg, and those beyond it, shown after Avg, never in it.
+COLUMNS = benchmarks.paper_columns()
+EXTRA_COLUMNS = benchmarks.extra_columns()
+SUITES = benchmarks.suites()
 
 
 def tasks_path() -> Path:

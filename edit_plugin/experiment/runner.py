@@ -26,13 +26,13 @@ from pathlib import Path
 import yaml
 
 from edit_plugin.axolotl_runner import run_axolotl
+from edit_plugin.benchmarks.source import use_data_beside_checkout
 from edit_plugin.experiment import evaluate
 from edit_plugin.experiment.data import ExperimentData, count_rows, file_digest, prepare_data, training_questions
 from edit_plugin.experiment.plan import Plan
 from edit_plugin.experiment.results import write_results
 from edit_plugin.experiment.stages import (EVAL, TEACHER_FORCED, TEACHER_MODEL, TRAIN, Stage, build_stages,
                                           merged_model)
-from edit_plugin.evaluation.data import use_data_beside_checkout
 from edit_plugin.records import iter_records, write_json, write_records
 
 # Seconds per training step / per scored question before anything is measured

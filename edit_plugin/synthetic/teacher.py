@@ -118,7 +118,7 @@ def bbh_train_questions(task: str, limit: int | None = None) -> list[dict]:
         readers = sorted(name for name, f in TASK_FAMILIES.items() if hasattr(f, "BBH_TASK"))
         raise ValueError(f"the synthetic {task} family generates its questions; "
                          f"families that read BBH questions: {', '.join(readers)}")
-    from edit_plugin.evaluation.data import bbh_docs
+    from edit_plugin.benchmarks.bbh import bbh_docs
 
     return bbh_docs(bbh_task, "train")[:limit]
 

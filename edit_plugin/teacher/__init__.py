@@ -1,1 +1,3 @@
-"""Teacher side of EDIT: the prompts that build dual CoTs from a teacher LLM."""
+"""Teacher side of EDIT: the pipeline that builds dual CoTs from a teacher
+LLM (CEP, AHP, CCP), its question sets, journal, filters and outputs. It
+imports the benchmarks (`edit_plugin.benchmarks`), never the evaluation."""

@@ -13,9 +13,8 @@ call.
 
 from __future__ import annotations
 
+from edit_plugin.stops import TEACHER_STOP
 from edit_plugin.teacher.pipeline import Generate
-
-STOP = ["\n\nQ:", "\nQ:", "</s>", "<|im_end|>", "<|eot_id|>", "<|endoftext|>"]
 
 
 def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
@@ -40,7 +39,7 @@ def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
         requests = []
         for i, prompt in enumerate(prompts):
             context = lm.apply_chat_template([{"role": "user", "content": prompt}]) if apply_chat_template else prompt
-            kwargs = {"until": list(STOP), "max_gen_toks": max_gen_toks, "do_sample": temperature > 0,
+            kwargs = {"until": list(TEACHER_STOP), "max_gen_toks": max_gen_toks, "do_sample": temperature > 0,
                       "temperature": temperature}
             if seed_in_request:
                 kwargs["seed"] = seed

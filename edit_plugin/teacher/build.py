@@ -16,9 +16,9 @@ from edit_plugin.teacher.mistakes import KnownMistake, read_mistakes
 from edit_plugin.teacher.outputs import dual_records, filter_pairs, sft_records, summary
 from edit_plugin.teacher.pipeline import DualCoTPipeline, Generate
 from edit_plugin.teacher.progress import Progress
-from edit_plugin.teacher.prompts import Triple
 from edit_plugin.teacher.questions import TeacherQuestion, at_most_per_task, question_set
 from edit_plugin.teacher.repeat import repeat_records, repeat_summary
+from edit_plugin.teacher_prompts import Triple
 
 
 def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, out: str | Path, *,

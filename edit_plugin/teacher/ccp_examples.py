@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from edit_plugin.teacher.prompts import Triple
+from edit_plugin.teacher_prompts import Triple
 
 _BLOCK_START = re.compile(r"^Q:", re.MULTILINE)
 _PARTS = re.compile(r"^Q:(?P<question>.*?)^Right Response:(?P<right>.*?)^Wrong Response:(?P<wrong>.*)\Z",

@@ -22,11 +22,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from edit_plugin.evaluation.data import BBH_KINDS, bbh_description, bbh_docs, options_from_text
-from edit_plugin.evaluation.scoring import canonical
+from edit_plugin.benchmarks.bbh import BBH_KINDS, bbh_description, bbh_docs, bbh_exemplars
+from edit_plugin.benchmarks.documents import options_from_text
 from edit_plugin.prompts import ANSWER_PHRASE, COT_OPENING
 from edit_plugin.records import DualCoTDataError, iter_jsonl, record_problem
-from edit_plugin.teacher.prompts import bbh_exemplars
+from edit_plugin.scoring import canonical
 from edit_plugin.teacher.questions import TeacherQuestion
 
 _SIZES = ("three", "five", "seven")

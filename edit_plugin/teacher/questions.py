@@ -1,24 +1,29 @@
 """Question sets for the teacher: a question, its gold answer and how answers
-compare (the evaluation's scorer), plus the task's exemplars if it has any.
+compare (the evaluation's scorer, `edit_plugin.scoring`), plus the task's
+exemplars if it has any.
 
-Every set is formatted exactly like the evaluation documents of its kind, and
+The named sets come from the benchmark modules (`edit_plugin.benchmarks`):
+each is formatted exactly like the evaluation documents of its kind, and
 none of them hands out an evaluated document unless the caller opts in with
-``allow_eval_overlap``: training on them would contaminate the scores.
+``allow_eval_overlap``: training on them would contaminate the scores. The
+user's own sets are ``.jsonl`` files (`jsonl_questions`).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edit_plugin.evaluation.scoring import KINDS, canonical_target, verdict
+from edit_plugin.benchmarks import question_sets
+from edit_plugin.benchmarks.documents import choice_doc, option_labels, options_from_text
+from edit_plugin.benchmarks.spec import of_tasks
 from edit_plugin.records import iter_jsonl, record_problem
-from edit_plugin.teacher.prompts import Exemplar
+from edit_plugin.scoring import KINDS, NUMBER_RE, canonical_target, verdict
+from edit_plugin.teacher_prompts import Exemplar
 
-QUESTION_SETS = ("bbh", "bbsub", "arc_easy", "arc_challenge", "agieval", "gsm8k")
+QUESTION_SETS = tuple(question_sets())
 
 
 @dataclass
@@ -38,7 +43,7 @@ class TeacherQuestion:
                 "option_texts": self.option_texts}
 
     def verdict(self, cot: str) -> str:
-        """correct, wrong, hedged or unreadable (`edit_plugin.evaluation.scoring.verdict`)."""
+        """correct, wrong, hedged or unreadable (`edit_plugin.scoring.verdict`)."""
         return verdict(cot, self.doc())
 
     def is_correct(self, cot: str) -> bool:
@@ -55,99 +60,9 @@ class TeacherQuestion:
 
 
 def from_doc(doc: dict, exemplars: tuple[Exemplar, ...] = ()) -> TeacherQuestion:
-    """The question of an evaluation-schema document (`edit_plugin.evaluation.data`)."""
+    """The question of an evaluation-schema document (`edit_plugin.benchmarks.documents`)."""
     return TeacherQuestion(doc["id"], doc["task"], doc["description"], doc["question"], doc["target"],
                            doc["kind"], doc["option_labels"], doc["option_texts"], exemplars)
-
-
-def _check_known(names: Sequence[str], known: Sequence[str], what: str) -> None:
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; expected some of: {', '.join(known)}")
-
-
-def bbh_questions(part: str = "train", tasks: Sequence[str] | None = None) -> list[TeacherQuestion]:
-    """BBH questions of the 4:1 split (the train part by default: never the test part)."""
-    from edit_plugin.evaluation.data import BBH_TASKS, bbh_docs
-    from edit_plugin.teacher.prompts import bbh_exemplars
-
-    _check_known(tasks or (), BBH_TASKS, "BBH task")
-    out = []
-    for task in tasks or BBH_TASKS:
-        exemplars = bbh_exemplars(task)
-        out.extend(from_doc(doc, exemplars) for doc in bbh_docs(task, part))
-    return out
-
-
-# --- zero-shot benchmark sets ------------------------------------------------
-
-def bbsub_questions(subtasks: Sequence[str] | None = None) -> list[TeacherQuestion]:
-    """The multiple-choice examples of each BB-sub subtask that the manifest
-    does not pin for evaluation, formatted like the evaluation's documents
-    (ids ``bbsub_<subtask>-train-<k>``)."""
-    from edit_plugin.evaluation import bbsub
-
-    _check_known(subtasks or (), bbsub.subtasks(), "BB-sub subtask")
-    out = []
-    for subtask in subtasks or bbsub.subtasks():
-        out.extend(bbsub.example_doc(subtask, f"bbsub_{subtask}-train-{k}", ex)
-                   for k, ex in enumerate(_unpinned_bbsub_examples(subtask)))
-    return [from_doc(doc) for doc in out]
-
-
-def _unpinned_bbsub_examples(subtask: str) -> list[dict]:
-    from edit_plugin.evaluation import bbsub, data
-
-    if "__" in subtask and not data.local_dir():
-        # tasksource/bigbench has no subtask column: the parent task's rows
-        # mix its subtasks, so this subtask's own examples cannot be told apart.
-        raise data.BenchmarkDataUnavailable(
-            f"BB-sub {subtask}: the Hub copy ({data.BIGBENCH_HUB}) does not tell a task's subtasks apart; "
-            f"set {data.DATA_DIR_ENV} to a local copy with bigbench/{subtask}.json")
-    # Any pinned example of any subtask is out, and so is an example that only
-    # differs from a pinned one of this subtask by its options.
-    pinned = {fp for entry in bbsub.manifest()["subtasks"].values() for fp in entry["fingerprints"]}
-    examples = bbsub.source_examples(subtask)
-    prints = [bbsub.fingerprint(ex["input"], ex["options"]) for ex in examples]
-    pinned_inputs = {bbsub.normalise_input(ex["input"]) for ex, fp in zip(examples, prints) if fp in pinned}
-    kept, seen = [], set()
-    for ex, fp in zip(examples, prints):
-        if fp in pinned or fp in seen or bbsub.normalise_input(ex["input"]) in pinned_inputs:
-            continue
-        seen.add(fp)
-        kept.append(ex)
-    return kept
-
-
-def arc_questions(name: str, split: str = "train", allow_eval_overlap: bool = False) -> list[TeacherQuestion]:
-    """ARC questions of ``split``; the test split is the evaluated one."""
-    from edit_plugin.evaluation import data
-
-    if split == "test" and not allow_eval_overlap:
-        raise ValueError(f"{name} test questions are the evaluation's {name} documents; training on them "
-                         "contaminates its scores. Use the train split, or pass allow_eval_overlap=True "
-                         "(--allow-eval-overlap).")
-    return [from_doc(doc) for doc in data.arc_docs(name, split)]
-
-
-def agieval_questions(subsets: Sequence[str] | None = None,
-                      allow_eval_overlap: bool = False) -> list[TeacherQuestion]:
-    """AGIEval questions; it has only a test split, which the suite evaluates."""
-    from edit_plugin.evaluation import data
-
-    if not allow_eval_overlap:
-        raise ValueError("AGIEval has only a test split and the evaluation scores all of it: training on "
-                         "its questions contaminates the AGIEval scores. Pass allow_eval_overlap=True "
-                         "(--allow-eval-overlap) to use them anyway.")
-    _check_known(subsets or (), data.AGIEVAL_SUBSETS, "AGIEval subset")
-    return [from_doc(doc) for subset in subsets or data.AGIEVAL_SUBSETS for doc in data.agieval_docs(subset)]
-
-
-def gsm8k_questions() -> list[TeacherQuestion]:
-    """GSM8K's train problems (never its test split, which ``edit_gsm8k`` scores)."""
-    from edit_plugin.evaluation import data
-
-    return [from_doc(doc) for doc in data.gsm8k_docs("train")]
 
 
 # --- the user's own questions -------------------------------------------------
@@ -160,7 +75,6 @@ QUESTION_FIELDS = ("question", "answer")
 _OPTIONAL_TEXT_FIELDS = ("id", "task", "description", "kind")
 _INFERRED_WORD_KINDS = {"true": "bool", "false": "bool", "yes": "yesno", "no": "yesno",
                         "valid": "validity", "invalid": "validity"}
-_NUMBER_RE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
@@ -170,7 +84,7 @@ def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
     Optional: ``id`` (default ``<file stem>-<0-based line index>``), ``task``
     (default the file stem), ``description`` (default ""), ``options`` (option
     texts: lettered A, B, ... and appended to the question as the evaluation
-    does), ``kind`` (an answer kind of `edit_plugin.evaluation.scoring`;
+    does), ``kind`` (an answer kind of `edit_plugin.scoring`;
     inferred when the question is multiple choice or the answer is a number,
     True/False, Yes/No or valid/invalid, required otherwise).
     """
@@ -191,16 +105,14 @@ def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
 
 def _question_from_record(path: Path, line_no: int, record: dict) -> TeacherQuestion:
     """One line's question; a QuestionFileError says what is wrong (the caller adds where)."""
-    from edit_plugin.evaluation import data
-
     doc_id = record.get("id") or f"{path.stem}-{line_no - 1}"
     task, description = record.get("task") or path.stem, record.get("description", "")
     question_text, answer = record["question"].strip(), record["answer"].strip()
     options = _options_field(record)
     if options:
-        labels, texts = data.option_labels(len(options)), options
+        labels, texts = option_labels(len(options)), options
     else:
-        labels, texts = data.options_from_text(question_text)
+        labels, texts = options_from_text(question_text)
     kind = _answer_kind(record, answer, has_options=len(labels) >= 2)
     if kind != "choice":
         question = TeacherQuestion(doc_id, task, description, question_text, answer, kind)
@@ -209,7 +121,7 @@ def _question_from_record(path: Path, line_no: int, record: dict) -> TeacherQues
         return question
     gold_label = _choice_label(answer, labels, texts)
     if options:  # lettered and appended to the question, as the evaluation does
-        return from_doc(data.choice_doc(doc_id, task, question_text, labels, texts, gold_label, description))
+        return from_doc(choice_doc(doc_id, task, question_text, labels, texts, gold_label, description))
     return TeacherQuestion(doc_id, task, description, question_text, f"({gold_label})", kind, labels, texts)
 
 
@@ -247,7 +159,7 @@ def _answer_kind(record: dict, answer: str, has_options: bool) -> str:
 def _inferred_kind(answer: str, has_options: bool) -> str:
     if has_options:
         return "choice"
-    if _NUMBER_RE.fullmatch(answer):
+    if NUMBER_RE.fullmatch(answer):
         return "number"
     if answer.lower() in _INFERRED_WORD_KINDS:
         return _INFERRED_WORD_KINDS[answer.lower()]
@@ -280,30 +192,16 @@ def question_set(name: str, tasks: Sequence[str] | None = None, limit: int | Non
     """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of questions per task, got {limit}")
-    if name == "bbh":
-        questions = bbh_questions("train", tasks)
-    elif name == "bbsub":
-        questions = bbsub_questions(tasks)
-    elif name == "agieval":
-        questions = agieval_questions(tasks, allow_eval_overlap)
-    elif name == "gsm8k":
-        questions = _of_tasks(gsm8k_questions(), tasks, name)
-    elif name in ("arc_easy", "arc_challenge"):
-        questions = _of_tasks(arc_questions(name, "train", allow_eval_overlap), tasks, name)
+    named = question_sets()
+    if name in named:
+        entry = named[name]
+        questions = [from_doc(doc, entry.exemplars(doc["task"])) for doc in entry.docs(tasks, allow_eval_overlap)]
     elif name.endswith(".jsonl") or Path(name).is_file():
-        questions = _of_tasks(jsonl_questions(name), tasks, name)
+        questions = of_tasks(jsonl_questions(name), tasks, name, task_of=lambda q: q.task)
     else:
         raise ValueError(f"unknown question set {name!r}; expected one of {', '.join(QUESTION_SETS)} "
                          "or the path of a .jsonl file")
     return at_most_per_task(questions, limit)
-
-
-def _of_tasks(questions: list[TeacherQuestion], tasks: Sequence[str] | None, name: str) -> list[TeacherQuestion]:
-    """Filter on the questions' own task names (sets without named subsets)."""
-    if not tasks:
-        return questions
-    _check_known(tasks, sorted({q.task for q in questions}), f"task of {name}")
-    return [q for q in questions if q.task in tasks]
 
 
 def at_most_per_task(items: list, limit: int | None, task_of=lambda q: q.task) -> list:

@@ -15,16 +15,16 @@ import json
 import random
 from pathlib import Path
 
-from edit_plugin.evaluation import data
-from edit_plugin.evaluation.bbsub import MANIFEST, PER_SUBTASK, fingerprint
+from edit_plugin.benchmarks.bbsub import MANIFEST, PER_SUBTASK, bigbench_local_examples, fingerprint
+from edit_plugin.benchmarks.source import local_dir
 
 
 def build() -> dict:
-    folder = data.local_dir() / "bigbench"
+    folder = local_dir() / "bigbench"
     subtasks = {}
     for path in sorted(folder.glob("*.json")):
         name = path.stem
-        description, examples = data.bigbench_local_examples(name)
+        description, examples = bigbench_local_examples(name)
         prints, seen = [], set()
         for ex in examples:
             fp = fingerprint(ex["input"], ex["options"])

@@ -12,21 +12,20 @@
   response; the teacher writes the most likely wrong response.
 
 The templates live in ``templates/`` (``cep.txt``, ``ahp.txt``, ``ccp.txt``);
-pass ``template_dir`` to use your own files with the same placeholders. For
-BBH tasks the exemplars are the original 3-shot CoTs read from the installed
-lm-eval package, their "So the answer is" turned into "Therefore, the answer
-is"; no exemplar text is stored in this repository.
+pass ``template_dir`` to use your own files with the same placeholders. A
+benchmark supplies its exemplars (BBH: `edit_plugin.benchmarks.bbh.bbh_exemplars`).
+The teacher (`edit_plugin.teacher`) and the few-shot evaluation tasks both
+render these prompts, so they live below both.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from edit_plugin.answers import extract_answer
-from edit_plugin.prompts import ANSWER_PHRASE, COT_OPENING
+from edit_plugin.prompts import COT_OPENING
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -46,17 +45,6 @@ class Triple:
     question: str
     right: str
     wrong: str
-
-
-@lru_cache(maxsize=None)
-def bbh_exemplars(task: str) -> tuple[Exemplar, ...]:
-    """The 3 original BBH CoT exemplars of ``task`` in our answer format."""
-    from edit_plugin.evaluation.data import read_lm_eval_bbh_yaml
-
-    samples = read_lm_eval_bbh_yaml("cot_fewshot", task)["fewshot_config"]["samples"]
-    # lm-eval's targets continue after "A: Let's think step by step."; ours start with it.
-    return tuple(Exemplar(s["input"].strip(), strip_opening(s["target"].replace("So the answer is", ANSWER_PHRASE)))
-                 for s in samples)
 
 
 def _template(name: str, template_dir: Path | None) -> str:

@@ -1,5 +1,7 @@
-"""Canonical forms of answers, per answer kind, so that a prediction and a
-gold answer compare as plain strings (lm-eval's ``exact_match``).
+"""Answer kinds and the one "is this answer right" rule of the benchmarks and
+the teacher: canonical forms of answers, per answer kind, so that a
+prediction and a gold answer compare as plain strings (lm-eval's
+``exact_match``), and `verdict`, which the teacher's D+/D- split uses too.
 
 An answer that names more than one candidate ("(A) or (B)", "True and
 False", "5 or 6") is a hedge: its canonical form is "" (wrong), never its
@@ -16,8 +18,9 @@ from edit_plugin.answers import extract_answer
 KINDS = ("choice", "number", "bool", "yesno", "validity", "words", "dyck")
 # What a completion says about a question (`verdict`).
 VERDICTS = ("correct", "wrong", "hedged", "unreadable")
-# "1,234", "1234.00", "0.5" and ".5"; a sign belongs to the number ("-5").
-_NUMBER_RE = re.compile(r"-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
+# A number as people write it in an answer: "1,234", "1234.00", "0.5" and
+# ".5"; a sign belongs to the number ("-5").
+NUMBER_RE = re.compile(r"-?(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
 # Minus signs people type besides "-": the minus sign and the en dash.
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
 _PARENTHETICAL_RE = re.compile(r"\([^()]*\)")
@@ -58,7 +61,7 @@ def _single(text: str, kind: str, option_labels: Sequence[str], option_texts: Se
     if kind == "choice":
         return _choice(text, [label.upper() for label in option_labels], option_texts)
     if kind == "number":
-        match = _NUMBER_RE.search(text.translate(_MINUS_SIGNS))
+        match = NUMBER_RE.search(text.translate(_MINUS_SIGNS))
         return _number(match.group(0)) if match else ""
     if kind in _WORDS:
         match = re.search(_word_pattern(kind), text.lower())
@@ -117,7 +120,7 @@ def named_answers(answer: str | None, kind: str, option_labels: Sequence[str] = 
     if kind == "number":
         # A parenthetical aside ("7 (3 + 4)") shows work, not a second answer.
         text = _PARENTHETICAL_RE.sub(" ", text.translate(_MINUS_SIGNS))
-        return {_number(number) for number in _NUMBER_RE.findall(text)}
+        return {_number(number) for number in NUMBER_RE.findall(text)}
     if kind in _WORDS:
         return set(re.findall(_word_pattern(kind), text.lower()))
     single = _single(text, kind, (), ())
