@@ -13,14 +13,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from edit_plugin.loss import selected_token_nll
+from edit_plugin.loss import per_sample_sum, selected_token_nll
 
 
 def key_logp_sums(logits: torch.Tensor, labels: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
     """Per sample, the sum of log p(label) over key tokens; [B]."""
     nll, _, index = selected_token_nll(logits, labels, key_mask.bool())
-    sums = torch.zeros(labels.shape[0], dtype=nll.dtype, device=nll.device)
-    return -sums.index_add(0, index, nll)
+    return -per_sample_sum(nll, index, labels.shape[0])
 
 
 def masked_sums(per_token: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:

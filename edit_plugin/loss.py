@@ -38,12 +38,17 @@ def selected_token_nll(
     return nll, hits, batch_index
 
 
+def per_sample_sum(values: torch.Tensor, batch_index: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """sum of ``values`` per sample (``batch_index`` says whose); [B]."""
+    sums = torch.zeros(batch_size, dtype=values.dtype, device=values.device)
+    return sums.index_add(0, batch_index, values)
+
+
 def per_sample_normalised_sum(
     values: torch.Tensor, batch_index: torch.Tensor, n_response: torch.Tensor
 ) -> torch.Tensor:
     """sum of ``values`` per sample / that sample's response-token count; [B]."""
-    sums = torch.zeros(n_response.shape[0], dtype=values.dtype, device=values.device)
-    sums = sums.index_add(0, batch_index, values)
+    sums = per_sample_sum(values, batch_index, n_response.shape[0])
     return sums / n_response.clamp(min=1).to(values.dtype)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from edit_plugin.columns import DUAL_COT_COLUMNS, IGNORE_INDEX
+from edit_plugin.dpo.loss import token_logps
 from edit_plugin.key_dpo import key_dpo_loss
 from edit_plugin.loss import krsl_loss, response_nll
 
@@ -115,14 +116,9 @@ def reference_model(model, checkpointing_kwargs: dict | None = None):
 
 
 def label_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """log p(label) per position, [B, T] (0 where the label is -100); one row
-    at a time, so no full float32 log-softmax is held."""
-    safe = labels.clamp(min=0)
-    rows = []
-    for row_logits, row_labels in zip(logits, safe):
-        row_logits = row_logits.float() if row_logits.dtype in (torch.float16, torch.bfloat16) else row_logits
-        rows.append(row_logits.gather(-1, row_labels.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(row_logits, -1))
-    return torch.stack(rows) * (labels != IGNORE_INDEX)
+    """log p(label) per position, [B, T] (0 where the label is -100), with
+    DPO's row-at-a-time log-softmax (no full float32 copy is held)."""
+    return token_logps(logits, labels.clamp(min=0)) * (labels != IGNORE_INDEX)
 
 
 def stage2_forward(model, inputs: dict[str, torch.Tensor], loss: str | Stage2Loss = "krsl",

@@ -5,22 +5,17 @@ import math
 import pytest
 import torch
 
+from test_loss import make_batch as krsl_batch
+
 from edit_plugin.key_dpo import key_dpo_loss
 
 
-def make_batch(seed=0, batch=3, length=7, vocab=11, dtype=torch.float64):
-    g = torch.Generator().manual_seed(seed)
-    logits_c = torch.randn(batch, length, vocab, generator=g, dtype=dtype)
-    logits_r = torch.randn(batch, length, vocab, generator=g, dtype=dtype)
-    labels_c = torch.randint(0, vocab, (batch, length), generator=g)
-    labels_r = torch.randint(0, vocab, (batch, length), generator=g)
-    labels_c[:, :2] = -100
-    labels_r[:, :2] = -100
-    labels_r[0, -1] = -100
-    key_c = torch.rand(batch, length, generator=g) < 0.4
-    key_r = torch.rand(batch, length, generator=g) < 0.4
-    ref_c = -torch.rand(batch, length, generator=g, dtype=dtype) * 3
-    ref_r = -torch.rand(batch, length, generator=g, dtype=dtype) * 3
+def make_batch(seed=0, dtype=torch.float64):
+    """KRSL's test batch plus the reference model's per-token log-probs."""
+    logits_c, labels_c, key_c, logits_r, labels_r, key_r = krsl_batch(seed=seed, dtype=dtype)
+    g = torch.Generator().manual_seed(seed + 1000)
+    ref_c = -torch.rand(labels_c.shape, generator=g, dtype=dtype) * 3
+    ref_r = -torch.rand(labels_r.shape, generator=g, dtype=dtype) * 3
     return logits_c, labels_c, key_c, logits_r, labels_r, key_r, ref_c, ref_r
 
 

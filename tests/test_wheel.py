@@ -4,6 +4,7 @@ and the plans read."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,6 @@ def test_wheel_installs_a_working_tool(tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     done = subprocess.run([sys.executable, "-c", INSTALLED_CHECK, str(site)], cwd=outside, capture_output=True,
-                          text=True, env={**__import__("os").environ, "PYTHONPATH": str(site)})
+                          text=True, env={**os.environ, "PYTHONPATH": str(site)})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "installed copy OK" in done.stdout

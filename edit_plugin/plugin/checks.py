@@ -7,6 +7,7 @@ so a typo would silently fall back to defaults; these checks make it an error.
 from __future__ import annotations
 
 import difflib
+import json
 from pathlib import Path
 
 from edit_plugin.dpo.config import DPO_PLAIN_TYPE
@@ -110,8 +111,6 @@ def check_lr_schedule(cfg) -> None:
 
 
 def _deepspeed_sets_scheduler(deepspeed) -> bool:
-    import json
-
     if isinstance(deepspeed, dict):
         return "scheduler" in deepspeed
     try:

@@ -19,7 +19,7 @@ class KRSLTrainer(AxolotlTrainer):
         super().__init__(*args, **kwargs)
         # The loss is a batch mean; let the Trainer divide by accumulation steps.
         self.model_accepts_loss_kwargs = False
-        self.stage2_loss = stage2_loss(self.args.edit_loss or "krsl")
+        self.stage2_loss = stage2_loss(self.args.edit_loss)  # its default: the args model
 
     def _set_signature_columns_if_needed(self):
         # The Trainer drops every column that is not a forward() argument,
