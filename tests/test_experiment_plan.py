@@ -233,3 +233,22 @@ def test_a_development_set_of_pairs_is_disjoint_from_the_reported_one(tmp_path):
     assert data.folder == dev_data.folder and data.eval_folder != dev_data.eval_folder
     train = {r["prompt"] for r in iter_records(data.stage1("all_correct"), fields=("prompt",))}
     assert not (set(reported) | set(development)) & train
+
+
+def test_a_development_set_of_questions_is_disjoint_from_the_reported_one(tmp_path):
+    from edit_plugin.experiment.data import prepare_data
+    from edit_plugin.records import iter_records
+
+    def questions(spec, name):
+        evaluation = {"benchmarks": [{"name": "ind", "heldout": 6, **spec}]}
+        data = prepare_data(parse_plan(minimal(name=name, evaluation=evaluation)), tmp_path / "data")
+        return [r["prompt"] for r in iter_records(data.questions("ind"), fields=("prompt",))], data
+
+    reported, data = questions({}, "report")
+    development, _ = questions({"seed": 7}, "sweep")
+    assert len(reported) == len(development) == len(set(development)) > 0
+    assert not set(reported) & set(development)
+    train = {r["prompt"] for r in iter_records(data.stage1("all_correct"), fields=("prompt",))}
+    assert not (set(reported) | set(development)) & train
+    with pytest.raises(PlanError, match="`seed`"):
+        parse_plan(minimal(evaluation={"benchmarks": [{"name": "b", "lm_eval": ["x"], "seed": 7}]}))

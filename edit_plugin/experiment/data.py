@@ -82,9 +82,18 @@ def _train_spec(plan: Plan) -> str:
 def _eval_spec(plan: Plan) -> str:
     """What the evaluation files depend on: the training data (they are drawn
     disjoint from it) and the held-out benchmarks."""
-    spec = {"train": _train_spec(plan), "benchmarks": [asdict(b) for b in plan.benchmarks if b.kind != "lm_eval"],
+    spec = {"train": _train_spec(plan), "benchmarks": [_benchmark_spec(b) for b in plan.benchmarks if b.kind != "lm_eval"],
             "teacher_forced": plan.teacher_forced, "teacher_forced_seed": plan.teacher_forced_seed}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _benchmark_spec(bench) -> dict:
+    # Without a seed, the spec of plans written before benchmarks had one, so
+    # that their committed results still resume.
+    spec = asdict(bench)
+    if spec["seed"] is None:
+        del spec["seed"]
+    return spec
 
 
 def _up_to_date(summary: Path, spec: str, files: list[Path]) -> bool:
@@ -240,9 +249,15 @@ def _heldout_questions(plan: Plan, bench, exclude: set[str]) -> list[dict]:
     out = []
     for i, task in enumerate(plan.synthetic.tasks):
         family = TASK_FAMILIES[task]
-        seed = plan.synthetic.seed + HELDOUT_SEED_OFFSET + 10 * i + (5 if bench.hard else 0)
+        default_seed = plan.synthetic.seed + HELDOUT_SEED_OFFSET + 10 * i + (5 if bench.hard else 0)
         kwargs = {"hard": True} if bench.hard else {}
-        out += family.generate_questions(bench.heldout, seed=seed, exclude=exclude, **kwargs)
+        questions = family.generate_questions(bench.heldout, seed=default_seed, exclude=exclude, **kwargs)
+        if bench.seed is not None and bench.seed != default_seed:
+            # A development set of its own: disjoint from the default (test) questions too.
+            test = {q["prompt"] for q in questions}
+            questions = family.generate_questions(bench.heldout, seed=bench.seed + 10 * i,
+                                                  exclude=exclude | test, **kwargs)
+        out += questions
     return out
 
 

@@ -36,6 +36,7 @@ class Benchmark:
     name: str
     heldout: int | None = None          # synthetic held-out questions per task
     hard: bool = False                  # ... of the harder variant (longer inputs)
+    seed: int | None = None             # ... drawn with this seed: a development set, disjoint from the default one
     questions: str | None = None        # or a JSONL file of prompt / answer (/ id, task)
     lm_eval: list[str] | None = None    # or lm-eval tasks / groups (edit-cot eval)
     limit: int | None = None            # lm-eval documents per task
@@ -151,9 +152,9 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     benchmarks = []
     for i, spec in enumerate(_require(evaluation, "benchmarks", "evaluation")):
         where = f"evaluation.benchmarks[{i}]"
-        _only(spec, {"name", "heldout", "hard", "questions", "lm_eval", "limit"}, where)
+        _only(spec, {"name", "heldout", "hard", "seed", "questions", "lm_eval", "limit"}, where)
         bench = Benchmark(name=_require(spec, "name", where), heldout=spec.get("heldout"),
-                          hard=bool(spec.get("hard", False)), questions=spec.get("questions"),
+                          hard=bool(spec.get("hard", False)), seed=spec.get("seed"), questions=spec.get("questions"),
                           lm_eval=spec.get("lm_eval"), limit=spec.get("limit"))
         if sum(x is not None for x in (bench.heldout, bench.questions, bench.lm_eval)) != 1:
             raise PlanError(f"{where}: give exactly one of heldout, questions, lm_eval")
@@ -161,6 +162,8 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
             raise PlanError(f"{where}: {PAIRS_BENCHMARK!r} is the name of the teacher-forced metrics")
         if bench.heldout is not None and synthetic is None:
             raise PlanError(f"{where}: `heldout` needs synthetic data; use `questions: FILE` instead")
+        if bench.seed is not None and (bench.heldout is None or not isinstance(bench.seed, int)):
+            raise PlanError(f"{where}: `seed` (an integer) draws `heldout` questions; got {bench.seed!r}")
         benchmarks.append(bench)
     names = [b.name for b in benchmarks]
     if len(set(names)) != len(names):
