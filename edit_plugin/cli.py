@@ -206,6 +206,21 @@ def _match_rows(args) -> int:
     return 0
 
 
+def _first_errors(args) -> int:
+    from edit_plugin.records import iter_records
+    from edit_plugin.synthetic.first_error import count_first_errors, first_error_table
+
+    try:
+        questions = list(iter_records(args.questions, fields=("id", "task", "prompt")))
+        # <results>/outcomes/<model>/<bench>.jsonl: the folder names the model
+        counts = {path.parent.name: count_first_errors(questions, list(iter_records(path, fields=("question_id",))))
+                  for path in args.outcomes}
+    except (ValueError, OSError) as error:  # DualCoTDataError is a ValueError
+        raise SystemExit(f"edit-cot first-errors: {error}") from None
+    print(first_error_table(counts))
+    return 0
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -403,6 +418,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-models", action="store_true",
                    help="keep every merged stage-2 model (default: deleted once scored; the adapter stays)")
     p.set_defaults(func=_experiment)
+
+    p = sub.add_parser("first-errors", help="where wrong answers to generated questions first leave the gold CoT, "
+                                            "per model, and whether the dual pairs teach that kind of mistake")
+    p.add_argument("questions", type=Path, help="the held-out questions (<out>/data/eval-<plan>/questions_<bench>.jsonl)")
+    p.add_argument("outcomes", type=Path, nargs="+",
+                   help="the models' scored questions (<results>/outcomes/<model>/<bench>.jsonl)")
+    p.set_defaults(func=_first_errors)
 
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)
