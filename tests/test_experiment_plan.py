@@ -252,3 +252,10 @@ def test_a_development_set_of_questions_is_disjoint_from_the_reported_one(tmp_pa
     assert not (set(reported) | set(development)) & train
     with pytest.raises(PlanError, match="`seed`"):
         parse_plan(minimal(evaluation={"benchmarks": [{"name": "b", "lm_eval": ["x"], "seed": 7}]}))
+
+
+def test_extra_baselines_must_be_conditions_of_the_plan():
+    plan = parse_plan(minimal(evaluation={"benchmarks": [], "extra_baselines": ["edit"]}))
+    assert plan.extra_baselines == ["edit"]
+    with pytest.raises(PlanError, match="extra_baselines"):
+        parse_plan(minimal(evaluation={"benchmarks": [], "extra_baselines": ["edit_wo_krsl"]}))

@@ -182,3 +182,15 @@ def test_plot_writes_a_png(tmp_path, experiment):
     rows, _ = experiment
     path = plot(rows, tmp_path / "accuracy.png", benchmarks=["bbh", "arc"])
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_extra_baselines_add_tables_with_deltas_against_them(experiment):
+    rows, outcomes = experiment
+    text = table_markdown(rows, outcomes, baseline="std_cot", benchmarks=["bbh", "arc"],
+                          conditions=["std_cot", "dpo", "edit"], n_resamples=500, extra_baselines=["edit"])
+    first, versus_edit = text.split("\n## Versus edit\n")
+    assert "Δ edit − std_cot" in first and "− edit |" not in first
+    table = table_lines(versus_edit)
+    assert table["Δ std_cot − edit"][1].startswith("-50.0 [")
+    assert table["Δ dpo − edit"][1].startswith("-25.0 [")  # seed 0 only: dpo 50 %, edit 75 %
+    assert "Δ edit − edit" not in table

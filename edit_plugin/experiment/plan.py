@@ -64,6 +64,7 @@ class Plan:
     teacher_forced: int | str | None = None    # held-out pairs per task, or a dual-CoT file
     teacher: dict | None = None                 # {model:, backend:, model_args:} scored on lm-eval benchmarks
     teacher_forced_seed: int | None = None      # held-out pairs drawn with this seed (default: data seed + 2000)
+    extra_baselines: list[str] = field(default_factory=list)  # more tables, Δ against these conditions
     source: Path | None = None
     extra: dict = field(default_factory=dict)
 
@@ -148,7 +149,8 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         if owned:
             raise PlanError(f"overrides.{group}: {owned} are set by the runner per stage and seed")
     evaluation = _require(raw, "evaluation", "plan")
-    _only(evaluation, {"benchmarks", "max_new_tokens", "batch_size", "teacher_forced", "teacher"}, "evaluation")
+    _only(evaluation, {"benchmarks", "max_new_tokens", "batch_size", "teacher_forced", "teacher",
+                       "extra_baselines"}, "evaluation")
     benchmarks = []
     for i, spec in enumerate(_require(evaluation, "benchmarks", "evaluation")):
         where = f"evaluation.benchmarks[{i}]"
@@ -180,6 +182,9 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         teacher_forced = int(_require(teacher_forced, "pairs", "evaluation.teacher_forced"))
     if isinstance(teacher_forced, int) and synthetic is None:
         raise PlanError("evaluation.teacher_forced: a number of pairs needs synthetic data; give a dual-CoT file")
+    extra_baselines = evaluation.get("extra_baselines") or []
+    if not isinstance(extra_baselines, list) or not set(extra_baselines) <= set(conditions):
+        raise PlanError(f"evaluation.extra_baselines: a list of the plan's conditions, got {extra_baselines!r}")
     return Plan(
         name=str(raw.get("name") or (source.stem if source else "experiment")),
         recipes=resolve_recipes(_require(student, "recipes", "student")),
@@ -189,7 +194,7 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         stage2_pairs=data.get("stage2_pairs"), overrides={k: dict(v or {}) for k, v in overrides.items()},
         benchmarks=benchmarks, max_new_tokens=int(evaluation.get("max_new_tokens", 256)),
         batch_size=int(evaluation.get("batch_size", 8)), teacher_forced=teacher_forced,
-        teacher=teacher, source=source, teacher_forced_seed=pairs_seed,
+        teacher=teacher, source=source, teacher_forced_seed=pairs_seed, extra_baselines=extra_baselines,
     )
 
 

@@ -241,18 +241,26 @@ def extra_metrics_markdown(rows: Sequence[dict], outcomes: Sequence[dict], basel
 
 def table_markdown(rows: Sequence[dict], outcomes: Sequence[dict], baseline: str = "std_cot",
                    benchmarks: Sequence[str] | None = None, conditions: Sequence[str] | None = None,
-                   n_resamples: int = 10000, seed: int = 0) -> str:
-    """The accuracy table and, when the rows carry extra metrics, their table.
+                   n_resamples: int = 10000, seed: int = 0, extra_baselines: Sequence[str] = ()) -> str:
+    """The accuracy table and, when the rows carry extra metrics, their table;
+    then both again, headed "## Versus <b>", with Δ against each of
+    ``extra_baselines`` (e.g. ``edit_wo_krsl``: what stage 2 adds to the same
+    stage 1, or ``edit`` for the paper's ablations).
 
     ``benchmarks`` and ``conditions`` fix the column and row order (default:
     order of first appearance, the baseline first).
     """
-    text = "### Accuracy (%)\n\n" + accuracy_table_markdown(
-        rows, outcomes, baseline, benchmarks, conditions, n_resamples, seed)
-    extra = extra_metrics_markdown(rows, outcomes, baseline, conditions, n_resamples, seed)
-    if extra:
-        text += "\n\n### Extra metrics\n\n" + extra
-    return text + "\n"
+    text = ""
+    for i, versus in enumerate([baseline, *extra_baselines]):
+        if i:
+            text += f"\n## Versus {versus}\n\n"
+        text += "### Accuracy (%)\n\n" + accuracy_table_markdown(
+            rows, outcomes, versus, benchmarks, conditions, n_resamples, seed)
+        extra = extra_metrics_markdown(rows, outcomes, versus, conditions, n_resamples, seed)
+        if extra:
+            text += "\n\n### Extra metrics\n\n" + extra
+        text += "\n"
+    return text
 
 
 # --- the plot -------------------------------------------------------------

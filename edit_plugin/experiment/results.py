@@ -102,5 +102,5 @@ def write_results(plan: Plan, out: Path, results_dir: Path, outcome_file: Callab
     order = list(plan.conditions) + ([TEACHER_MODEL] if plan.teacher else [])
     write_text_atomically(results_dir / "table.md",
                           table_markdown(rows, outcomes, baseline=BASELINE, benchmarks=benchmarks,
-                                         conditions=order) + "\n")
+                                         conditions=order, extra_baselines=plan.extra_baselines) + "\n")
     plot(rows, results_dir / "accuracy.png")
