@@ -89,7 +89,9 @@ def _keysteps(args) -> int:
     print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key")
     for group in ("per_task", "per_source", "per_error_type"):
         for name, entry in summary[group].items():
-            print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key"
+            print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key "
+                  f"(correct CoT {100 * entry['chosen_key_fraction']:.2f}%, wrong CoT "
+                  f"{100 * entry['rejected_key_fraction']:.2f}%)"
                   + (f"; {_location_line(entry['error_location'])}" if "error_location" in entry else ""))
     if "error_location" in summary:
         print(f"  vs the marked error step ({summary['error_location']['pairs']} pairs): "

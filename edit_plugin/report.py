@@ -91,8 +91,16 @@ def _error_location(reports: list[PairReport]) -> dict | None:
     }
 
 
+def _side_fractions(reports: list[PairReport]) -> dict:
+    """Key tokens per side: an error that only adds a step to the wrong CoT
+    leaves the correct CoT few key tokens (the changed results, not the step)."""
+    chosen, rejected = (sum(r.chosen_tokens for r in reports), sum(r.rejected_tokens for r in reports))
+    return {"chosen_key_fraction": sum(r.chosen_key for r in reports) / chosen if chosen else 0.0,
+            "rejected_key_fraction": sum(r.rejected_key for r in reports) / rejected if rejected else 0.0}
+
+
 def _group_entry(reports: list[PairReport]) -> dict:
-    entry = {"pairs": len(reports), "key_token_fraction": _fraction(reports)}
+    entry = {"pairs": len(reports), "key_token_fraction": _fraction(reports), **_side_fractions(reports)}
     location = _error_location(reports)
     if location is not None:
         entry["error_location"] = location
@@ -110,6 +118,7 @@ def summarise(reports: list[PairReport]) -> dict:
     summary = {
         "pairs": len(reports),
         "key_token_fraction": _fraction(reports),
+        **_side_fractions(reports),
         **{f"per_{name}": {k: _group_entry(v) for k, v in sorted(members.items())}
            for name, members in groups.items()},
     }

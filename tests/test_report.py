@@ -52,3 +52,16 @@ def test_error_location_per_error_type(chat_tokenizer):
     assert per_type["calculation"]["error_location"]["first_key_token_in_error_step"] == 1.0
     assert per_type["logic"]["error_location"]["precision"] == 0.0
     assert summary["error_location"]["pairs"] == 2 and summary["error_location"]["first_key_token_in_error_step"] == 0.5
+
+
+def test_key_fractions_per_side_show_a_step_added_only_to_the_wrong_cot(chat_tokenizer):
+    chosen = "- plum (2)\n- apple (1)\nSo 2 + 1 = 3."
+    rejected = "- plum (2)\n- goat (4)\n- apple (1)\nSo 2 + 4 + 1 = 7."
+    report, (c_pieces, _) = analyse_pair(chat_tokenizer, {"chosen": chosen, "rejected": rejected,
+                                                          "error_type": "knowledge"})
+    # The correct CoT's only key token is its result: the step it did not take is not on its side.
+    assert "".join(t for t, k in c_pieces if k).strip() == "3"
+    entry = summarise([report])["per_error_type"]["knowledge"]
+    assert entry["chosen_key_fraction"] == pytest.approx(1 / report.chosen_tokens)
+    assert entry["rejected_key_fraction"] == pytest.approx(report.rejected_key / report.rejected_tokens)
+    assert entry["rejected_key_fraction"] > 3 * entry["chosen_key_fraction"]
