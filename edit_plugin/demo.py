@@ -19,6 +19,7 @@ from pathlib import Path
 
 from edit_plugin.axolotl_runner import run_axolotl, write_config
 from edit_plugin.decode import evaluate_model
+from edit_plugin.markdown import markdown_table
 from edit_plugin.recipes_dir import PACKAGED_RECIPES
 from edit_plugin.records import write_records
 from edit_plugin.student import fetch_student
@@ -109,14 +110,11 @@ def train_stage(settings: DemoSettings, stage: str, base_model: Path, data: Path
 
 def format_table(rows: list[tuple[str, dict]]) -> str:
     lm_eval_names = sorted({t for _, r in rows for t in r.get("lm_eval", {})})
-    lines = ["| model | held-out accuracy | correct / n | intermediate values A, B right | answer extracted | "
-             + " | ".join(f"{t} (lm-eval)" for t in lm_eval_names) + " |",
-             "|---" * (5 + len(lm_eval_names)) + "|"]
-    for name, r in rows:
-        lm = " | ".join(f"{r['lm_eval'][t]:.1f}%" for t in lm_eval_names)
-        lines.append(f"| {name} | {100 * r['accuracy']:.1f}% | {r['correct']} / {r['n']} | "
-                     f"{100 * r['intermediate_right']:.1f}% | {100 * r['answered']:.0f}% | {lm} |")
-    return "\n".join(lines)
+    header = ["model", "held-out accuracy", "correct / n", "intermediate values A, B right", "answer extracted",
+              *(f"{t} (lm-eval)" for t in lm_eval_names)]
+    return markdown_table(header, [[name, f"{100 * r['accuracy']:.1f}%", f"{r['correct']} / {r['n']}",
+                                    f"{100 * r['intermediate_right']:.1f}%", f"{100 * r['answered']:.0f}%",
+                                    *(f"{r['lm_eval'][t]:.1f}%" for t in lm_eval_names)] for name, r in rows])
 
 
 def score_with_lm_eval(settings: DemoSettings, name: str, path: Path) -> dict:

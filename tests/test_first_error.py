@@ -36,6 +36,11 @@ def test_boolean_errors_are_named_by_their_first_wrong_line(completion, expected
     assert first_error("boolean_expressions", GOLD_BOOL, completion) == expected
 
 
+def test_families_without_error_classes_are_refused():
+    with pytest.raises(ValueError, match="no error classes for word_sorting"):
+        first_error("word_sorting", "a", "a")
+
+
 def test_gold_cots_are_re_drawn_from_question_ids():
     questions = object_counting.generate_questions(5, seed=3) + boolean_expressions.generate_questions(
         4, seed=9, hard=True)

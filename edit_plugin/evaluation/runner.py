@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import edit_plugin
-from edit_plugin import benchmarks
+from edit_plugin import benchmarks, markdown
 from edit_plugin.plotting import pyplot_for
 from edit_plugin.records import write_records
 
@@ -59,11 +59,8 @@ def _headers(rows: list[dict]) -> list[str]:
 
 def markdown_table(rows: list[dict]) -> str:
     headers = _headers(rows)
-    lines = ["| run | " + " | ".join(headers) + " |", "|---" * (len(headers) + 1) + "|"]
-    for row in rows:
-        cells = [f"{row[h]:.1f}" if h in row else "–" for h in headers]
-        lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    body = [[row["label"], *(f"{row[h]:.1f}" if h in row else "–" for h in headers)] for row in rows]
+    return markdown.markdown_table(["run", *headers], body)
 
 
 def bar_chart(rows: list[dict], path: Path) -> bool:

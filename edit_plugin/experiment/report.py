@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edit_plugin.markdown import markdown_table
+
 BASE_COLUMNS = ("condition", "seed", "benchmark", "accuracy", "n")
 ACCURACY = "accuracy"
 MISSING = "–"
@@ -141,12 +143,6 @@ def _seed_count(seed_sets: list[set]) -> str:
     return str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
 
 
-def _markdown(header: list[str], body: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return "\n".join(lines)
-
-
 def _comparison_rows(columns: list[tuple], values: dict, outcomes: dict, conditions: list[str],
                      baseline: str, with_average: bool, scale: float, digits: int,
                      n_resamples: int, seed: int) -> list[list[str]]:
@@ -209,7 +205,7 @@ def accuracy_table_markdown(rows: Sequence[dict], outcomes: Sequence[dict], base
         (row["condition"] for row in rows), first=baseline)
     body = _comparison_rows(benchmarks, values, _outcomes_by_cell(outcomes, ACCURACY), conditions,
                             baseline, True, 100.0, 1, n_resamples, seed)
-    return _markdown(["condition", "seeds", *benchmarks, "Avg"], body) + "\n\n" + _legend(baseline, "points")
+    return markdown_table(["condition", "seeds", *benchmarks, "Avg"], body) + "\n\n" + _legend(baseline, "points")
 
 
 def extra_metrics_markdown(rows: Sequence[dict], outcomes: Sequence[dict], baseline: str = "std_cot",
@@ -236,7 +232,7 @@ def extra_metrics_markdown(rows: Sequence[dict], outcomes: Sequence[dict], basel
     body = _comparison_rows(columns, values, outcome_cells, conditions, baseline, False, 1.0, 3,
                             n_resamples, seed)
     header = [f"{benchmark} {name}" if several_benchmarks else name for benchmark, name in columns]
-    return _markdown(["condition", "seeds", *header], body) + "\n\n" + _legend(baseline, "the metric's units")
+    return markdown_table(["condition", "seeds", *header], body) + "\n\n" + _legend(baseline, "the metric's units")
 
 
 def table_markdown(rows: Sequence[dict], outcomes: Sequence[dict], baseline: str = "std_cot",

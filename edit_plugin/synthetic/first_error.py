@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import re
 
+from edit_plugin.markdown import markdown_table
 from edit_plugin.prompts import build_prompt
 from edit_plugin.synthetic import TASK_FAMILIES
 
@@ -49,6 +50,8 @@ def gold_cots(questions: list[dict]) -> dict[str, str]:
 
 def first_error(task: str, gold_cot: str, completion: str) -> str:
     """What went wrong at the first line where ``completion`` leaves ``gold_cot``."""
+    if task not in CLASSIFIED_TASKS:
+        raise ValueError(f"no error classes for {task}; known: {CLASSIFIED_TASKS}")
     gold, got = gold_cot.strip().split("\n"), completion.strip().split("\n")
     for k, line in enumerate(gold):
         said = got[k] if k < len(got) else ""
@@ -56,9 +59,7 @@ def first_error(task: str, gold_cot: str, completion: str) -> str:
             continue
         if task == "object_counting":
             return _object_counting_error(line, said, gold, got)
-        if task == "boolean_expressions":
-            return _boolean_error(line, said)
-        raise ValueError(f"no error classes for {task}; known: {CLASSIFIED_TASKS}")
+        return _boolean_error(line, said)
     return "format" if len(got) > len(gold) else "none"
 
 
@@ -113,10 +114,10 @@ def first_error_table(counts_by_model: dict[str, dict[tuple[str, str], int]]) ->
     columns = sorted({key for counts in counts_by_model.values() for key in counts})
     head = ["model", "wrong"] + [f"{task} {label}{'' if taught(task, label) else ' (not taught)'}"
                                  for task, label in columns] + ["taught"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    body = []
     for model, counts in counts_by_model.items():
         wrong = sum(counts.values())
         covered = sum(n for (task, label), n in counts.items() if taught(task, label))
         share = f"{covered / wrong:.0%}" if wrong else "–"
-        lines.append("| " + " | ".join([model, str(wrong)] + [str(counts.get(c, 0)) for c in columns] + [share]) + " |")
-    return "\n".join(lines)
+        body.append([model, str(wrong)] + [str(counts.get(c, 0)) for c in columns] + [share])
+    return markdown_table(head, body)
