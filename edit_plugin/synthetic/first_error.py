@@ -16,6 +16,7 @@ import re
 from edit_plugin.markdown import markdown_table
 from edit_plugin.prompts import build_prompt
 from edit_plugin.synthetic import TASK_FAMILIES
+from edit_plugin.synthetic.base import _draws
 
 CLASSIFIED_TASKS = ("object_counting", "boolean_expressions")
 _QUESTION_ID = re.compile(r"^(?P<task>[a-z_]+)-(?P<kind>heldout(?:-hard)?)-(?P<seed>\d+)-\d+$")
@@ -33,18 +34,17 @@ def gold_cots(questions: list[dict]) -> dict[str, str]:
         wanted.setdefault(key, set()).add(q["prompt"])
     cots = {}
     for (task, seed, hard), prompts in wanted.items():
-        family, rng = TASK_FAMILIES[task], random.Random(seed)
-        missing = set(prompts)
-        for _ in range(100 * len(prompts) + 1000):  # the bound `generate_questions` draws within
-            item = family.random_item(rng, hard=True) if hard else family.random_item(rng)
-            prompt = build_prompt(item.question, family.DESCRIPTION)
-            if prompt in missing:
-                cots[prompt] = item.chosen
-                missing.discard(prompt)
-                if not missing:
-                    break
-        if missing:
-            raise ValueError(f"{len(missing)} {task} questions (seed {seed}) were not re-drawn")
+        family, missing = TASK_FAMILIES[task], set(prompts)
+        try:  # the draws, and their bound, of `generate_questions`
+            for item in _draws(family, random.Random(seed), len(prompts), "re-drawn questions", hard):
+                prompt = build_prompt(item.question, family.DESCRIPTION)
+                if prompt in missing:
+                    cots[prompt] = item.chosen
+                    missing.discard(prompt)
+                    if not missing:
+                        break
+        except RuntimeError:
+            raise ValueError(f"{len(missing)} {task} questions (seed {seed}) were not re-drawn") from None
     return cots
 
 
