@@ -14,6 +14,8 @@ from pathlib import Path
 import yaml
 from tqdm.auto import tqdm
 
+from edit_plugin.cpu_threads import training_thread_env
+
 _STEPS_RE = re.compile(r"Maximum number of steps set at (\d+)")
 _LOG_DICT_RE = re.compile(r"\{'loss'[^{}]*\}")
 
@@ -37,14 +39,17 @@ def write_config(recipe: Path, out_path: Path, overrides: dict) -> Path:
     return out_path
 
 
-def axolotl_env() -> dict:
+def axolotl_env(launcher_args: Sequence[str] = (), extra: Mapping[str, str] | None = None) -> dict:
     """Environment for axolotl: this interpreter's bin first on PATH (axolotl
-    launches ``accelerate``), offline unless the caller says otherwise."""
-    env = dict(os.environ)
+    launches ``accelerate``), ``extra`` added, and on a machine with no
+    accelerator each of the processes ``launcher_args`` start gets its share
+    of the physical cores unless OMP_NUM_THREADS is set."""
+    env = {**os.environ, **(extra or {})}
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env.setdefault("AXOLOTL_DO_NOT_TRACK", "1")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    env.update(training_thread_env(env, launcher_args))
     return env
 
 
@@ -85,8 +90,7 @@ def run_axolotl(command: str, config: Path, log_path: Path, desc: str,
     steps: list[dict] = []
     bar = tqdm(total=expected_steps, desc=desc, unit="step") if show_progress and expected_steps else None
     with open(log_path, "w", encoding="utf-8", buffering=1) as log, subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**axolotl_env(), **(env or {})}, bufsize=1,
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=axolotl_env(extra_args, env), bufsize=1,
     ) as proc:
         for line in proc.stdout:
             log.write(line)

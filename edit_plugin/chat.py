@@ -54,7 +54,8 @@ def encode_batch(
     responses: Sequence[Sequence[str]],
     use_chat_template: bool | None = None,
 ) -> list[tuple[list[list[int]], int]]:
-    """For each prompt: token ids of prompt + each of its responses, and the
+    """For each prompt: token ids of prompt + each of its responses (None for
+    a response the chat template cannot place after the prompt), and the
     number of prompt tokens they share. Two batched tokenizer calls in all
     (the Rust tokenizer spreads a batch over the cores)."""
     if use_chat_template is None:
@@ -72,29 +73,40 @@ def encode_batch(
         eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
         tails = [tail + eos for tail in tokenizer(spaced, add_special_tokens=False)["input_ids"]]
     out, k = [], 0
-    for ids_p, rs in zip(prompt_ids, responses):
+    for ids_p, prompt_text, rs in zip(prompt_ids, prompt_texts if use_chat_template else prompts, responses):
         n_prompt = len(ids_p)
         full = []
-        for tail in tails[k:k + len(rs)]:
+        for tail, text in zip(tails[k:k + len(rs)], full_texts[k:k + len(rs)] if use_chat_template else rs):
             if not use_chat_template:
                 full.append(ids_p + tail)
-            elif tail[:n_prompt] != ids_p:
-                raise ValueError(
-                    "the chat template does not render the prompt as a prefix of the "
-                    "prompt+response conversation; labels cannot be placed. Use a "
-                    "template whose assistant turn only appends to the generation prompt."
-                )
             else:
-                full.append(tail)
+                full.append(_place_boundary(tokenizer, ids_p, prompt_text, tail, text))
         k += len(rs)
         out.append((full, n_prompt))
     return out
 
 
+def _place_boundary(tokenizer, prompt_ids: list[int], prompt_text: str,
+                    conversation_ids: list[int], conversation_text: str) -> list[int] | None:
+    """Token ids of a rendered conversation that begin with exactly the
+    prompt's ids, or None when the template does not render the prompt as a
+    prefix of the conversation at all (that row cannot be labelled)."""
+    if conversation_ids[:len(prompt_ids)] == prompt_ids:
+        return conversation_ids
+    if not conversation_text.startswith(prompt_text):
+        return None
+    # Tokens merged across the boundary (the template's "\n" and a response
+    # starting with "\n\r"): encode the rest on its own, as the model
+    # generates it after the prompt.
+    rest = conversation_text[len(prompt_text):]
+    return prompt_ids + tokenizer(rest, add_special_tokens=False)["input_ids"]
+
+
 def encode_responses(
     tokenizer, prompt: str, responses: Sequence[str], use_chat_template: bool | None = None
 ) -> tuple[list[list[int]], int]:
-    """Token ids of prompt + each response, and the number of prompt tokens."""
+    """Token ids of prompt + each response (None where the template cannot
+    place it), and the number of prompt tokens."""
     return encode_batch(tokenizer, [prompt], [responses], use_chat_template)[0]
 
 
@@ -103,4 +115,7 @@ def encode_example(
 ) -> tuple[list[int], int]:
     """(token ids of prompt + response, number of prompt tokens)."""
     (ids,), n_prompt = encode_responses(tokenizer, prompt, [response], use_chat_template)
+    if ids is None:
+        raise ValueError("the chat template does not render the prompt as a prefix of the "
+                         "prompt+response conversation; labels cannot be placed")
     return ids, n_prompt

@@ -6,6 +6,13 @@ import copy
 import os
 
 import pytest
+from hypothesis import settings
+
+# CI (`make test`) runs every property test on the same examples, so a green
+# run does not depend on luck; HYPOTHESIS_PROFILE=explore draws new ones.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=500, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from edit_plugin.cli import main
@@ -210,6 +210,8 @@ def test_dataset_type_rows_name_source_line_and_field_or_are_tokenized(chat_toke
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(good_records(), min_size=1, max_size=8))
+# A response starting "\n\r" once aborted the whole dataset (tokens merged across the template's boundary).
+@example(rows=[{"prompt": "Q", "chosen": "\n\r0", "rejected": "\n\r1"}])
 def test_dataset_type_keeps_every_good_row_that_can_teach(chat_tokenizer, rows):
     from datasets import Dataset
 

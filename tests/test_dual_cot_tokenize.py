@@ -85,3 +85,36 @@ def test_rows_that_cannot_teach_are_dropped(chat_tokenizer, pairs):
 def test_sft_row_has_only_standard_columns(chat_tokenizer, pairs):
     row, reason = tokenize_sft(chat_tokenizer, pairs[0]["prompt"], pairs[0]["chosen"], 512)
     assert reason is None and set(row) == {"input_ids", "attention_mask", "labels"}
+
+
+@pytest.mark.parametrize("start", ["\n\r", "\n", "\r\n", "\n\n", " \n", "\t"])
+def test_a_response_starting_with_whitespace_keeps_the_prompt_boundary(chat_tokenizer, start):
+    # SmolLM2's template ends the generation prompt with "\n": a response
+    # starting "\n\r" merges with it into one token unless encoded apart.
+    prompt, chosen, rejected = "Q: 2 + 2?", start + "2 + 2 = 4. The answer is 4.", start + "2 + 2 = 5. The answer is 5."
+    row, reason = tokenize_dual(chat_tokenizer, prompt, chosen, rejected, 512)
+    assert reason is None
+    n_prompt = len(encode_prompt(chat_tokenizer, prompt))
+    for side in ("", "rejected_"):
+        assert row[f"{side}input_ids"][:n_prompt] == encode_prompt(chat_tokenizer, prompt)
+        assert row[f"{side}labels"][:n_prompt] == [-100] * n_prompt
+        assert row[f"{side}labels"][n_prompt:] == row[f"{side}input_ids"][n_prompt:]
+    wrong = chat_tokenizer.decode([t for t, k in zip(row["rejected_input_ids"], row["rejected_key_mask"]) if k])
+    assert "5" in wrong
+    sft, reason = tokenize_sft(chat_tokenizer, prompt, chosen, 512)
+    assert reason is None and sft["input_ids"][:n_prompt] == encode_prompt(chat_tokenizer, prompt)
+
+
+def test_a_template_that_rewrites_the_prompt_drops_the_row_with_its_reason(chat_tokenizer):
+    import copy
+
+    from edit_plugin.dual_cot.tokenize import DROP_TEMPLATE
+
+    tokenizer = copy.deepcopy(chat_tokenizer)
+    # The generation prompt says something the conversation never does.
+    tokenizer.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant thinking\n{% endif %}"
+    )
+    assert tokenize_dual(tokenizer, "Q", "The answer is 4.", "The answer is 5.", 512) == (None, DROP_TEMPLATE)
+    assert tokenize_sft(tokenizer, "Q", "The answer is 4.", 512) == (None, DROP_TEMPLATE)

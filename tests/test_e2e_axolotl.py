@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from edit_plugin.axolotl_runner import AxolotlRunError, run_axolotl
+from edit_plugin.cpu_threads import physical_cores
 from edit_plugin.records import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_runs import stage_config
@@ -32,13 +33,20 @@ def test_sft_then_krsl_through_axolotl_train(tmp_path, tiny_llama):
     sft_cfg = stage_config(tmp_path, "sft", tiny_llama, data)
     sft_steps = run_axolotl("train", sft_cfg, tmp_path / "sft.log", "sft", show_progress=False)
     assert len(sft_steps) == 4
+    # accelerate would give the training process one thread; it gets the machine's cores.
+    cores = physical_cores()
+    assert f"CPU threads of this training process: {cores} (OMP_NUM_THREADS={cores})" in \
+        (tmp_path / "sft.log").read_text()
     assert sft_steps[-1]["loss"] < sft_steps[0]["loss"]
     run_axolotl("merge-lora", sft_cfg, tmp_path / "sft-merge.log", "merge", show_progress=False)
     assert_loads_and_runs(tmp_path / "sft" / "merged")
 
     krsl_cfg = stage_config(tmp_path, "krsl", tmp_path / "sft" / "merged", data)
-    krsl_steps = run_axolotl("train", krsl_cfg, tmp_path / "krsl.log", "krsl", show_progress=False)
+    # A user's own thread setting is kept.
+    krsl_steps = run_axolotl("train", krsl_cfg, tmp_path / "krsl.log", "krsl", show_progress=False,
+                             env={"OMP_NUM_THREADS": "1"})
     assert len(krsl_steps) == 4
+    assert "CPU threads of this training process: 1 (OMP_NUM_THREADS=1)" in (tmp_path / "krsl.log").read_text()
     # The extra columns reached compute_loss: the KRSL metrics are in the log.
     for key in ("krsl/chosen_key_nll", "krsl/rejected_key_nll", "krsl/key_nll_margin",
                 "krsl/chosen_key_accuracy", "krsl/key_token_fraction"):

@@ -17,6 +17,7 @@ from edit_plugin.keysteps import key_token_masks
 DROP_IDENTICAL = "chosen and rejected CoTs are identical"
 DROP_TRUNCATED = "the CoT is cut away entirely by sequence_len"
 DROP_NO_KEYS = "no key token is left after truncation"
+DROP_TEMPLATE = "the chat template does not render the prompt as a prefix of prompt + CoT"
 
 Result = tuple[dict | None, str | None]
 
@@ -70,7 +71,9 @@ def tokenize_dual_batch(tokenizer, prompts: Sequence[str], chosen: Sequence[str]
                         rejected: Sequence[str], sequence_len: int, use_chat_template=None) -> list[Result]:
     encoded = encode_batch(tokenizer, prompts, list(zip(chosen, rejected)), use_chat_template)
     return [
-        (None, DROP_IDENTICAL) if c.strip() == r.strip() else dual_row(c_ids, r_ids, n_prompt, sequence_len)
+        (None, DROP_IDENTICAL) if c.strip() == r.strip()
+        else (None, DROP_TEMPLATE) if c_ids is None or r_ids is None
+        else dual_row(c_ids, r_ids, n_prompt, sequence_len)
         for c, r, ((c_ids, r_ids), n_prompt) in zip(chosen, rejected, encoded)
     ]
 
@@ -78,7 +81,8 @@ def tokenize_dual_batch(tokenizer, prompts: Sequence[str], chosen: Sequence[str]
 def tokenize_sft_batch(tokenizer, prompts: Sequence[str], chosen: Sequence[str],
                        sequence_len: int, use_chat_template=None) -> list[Result]:
     encoded = encode_batch(tokenizer, prompts, [[c] for c in chosen], use_chat_template)
-    return [sft_row(ids, n_prompt, sequence_len) for (ids,), n_prompt in encoded]
+    return [(None, DROP_TEMPLATE) if ids is None else sft_row(ids, n_prompt, sequence_len)
+            for (ids,), n_prompt in encoded]
 
 
 def tokenize_dual(tokenizer, prompt: str, chosen: str, rejected: str, sequence_len: int,

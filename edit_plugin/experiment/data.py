@@ -296,7 +296,8 @@ def token_lengths(tokenizer, path: Path) -> dict:
 
     rows = list(iter_records(path, fields=("prompt", "chosen")))
     sides = [[r["chosen"]] + ([r["rejected"]] if r.get("rejected") else []) for r in rows]
-    lengths = [max(len(ids) for ids in full) for full, _ in encode_batch(tokenizer, [r["prompt"] for r in rows], sides)]
+    lengths = [max(len(ids or ()) for ids in full)
+               for full, _ in encode_batch(tokenizer, [r["prompt"] for r in rows], sides)]
     return {"rows": len(rows), "max_tokens": max(lengths, default=0), "lengths": lengths}
 
 

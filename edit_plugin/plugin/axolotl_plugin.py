@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import torch
 from axolotl.integrations.base import BasePlugin
@@ -28,6 +29,10 @@ class EditPlugin(BasePlugin):
         # loads: where several CPU processes get a device map they can use.
         if fix_cpu_device_map(cfg):
             LOG.info("several processes on CPU: each loads the model with device_map %s", cfg.device_map)
+        if not torch.cuda.is_available():
+            # accelerate sets OMP_NUM_THREADS=1 unless told otherwise: say what this process got.
+            LOG.info("CPU threads of this training process: %d (OMP_NUM_THREADS=%s)",
+                     torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS", "unset"))
         return None
 
     def get_input_args(self):
