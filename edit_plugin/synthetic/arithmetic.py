@@ -21,6 +21,7 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
 
 TASK = "multistep_arithmetic"
+ANSWER_KIND = "number"  # how `scoring.verdict` reads its answers
 DESCRIPTION = "Solve multi-step arithmetic problems."
 ERROR_TYPES = ("calculation", "order")
 _OPS = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y}

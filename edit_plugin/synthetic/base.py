@@ -1,6 +1,7 @@
 """What every task family of the programmatic teacher shares.
 
-A family module defines ``TASK``, ``DESCRIPTION``, ``ERROR_TYPES``,
+A family module defines ``TASK``, ``ANSWER_KIND`` (a `scoring.KINDS` entry),
+``DESCRIPTION``, ``ERROR_TYPES``,
 ``random_item(rng, hard=False) -> Item`` (a question, its gold answer and a
 correct CoT; ``hard``: longer inputs in the same CoT format, for
 out-of-distribution tests)

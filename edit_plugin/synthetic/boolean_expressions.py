@@ -15,6 +15,7 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
 
 TASK = "boolean_expressions"
+ANSWER_KIND = "bool"  # how `scoring.verdict` reads its answers
 DESCRIPTION = "Evaluate the result of a random Boolean expression."
 ERROR_TYPES = ("calculation", "logic")
 _OPS = {"and": lambda x, y: x and y, "or": lambda x, y: x or y}

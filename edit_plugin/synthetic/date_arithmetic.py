@@ -19,6 +19,7 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
 
 TASK = "date_arithmetic"
+ANSWER_KIND = "words"  # how `scoring.verdict` reads its answers
 DESCRIPTION = "Infer the date from context."
 ERROR_TYPES = ("knowledge", "calculation")
 

@@ -15,6 +15,7 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
 
 TASK = "dyck_languages"
+ANSWER_KIND = "dyck"  # how `scoring.verdict` reads its answers
 BBH_TASK = "dyck_languages"
 _INSTRUCTION = "Complete the rest of the sequence, making sure that the parentheses are closed properly."
 DESCRIPTION = "Correctly close a Dyck-n word."

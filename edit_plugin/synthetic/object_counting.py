@@ -17,6 +17,7 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
 
 TASK = "object_counting"
+ANSWER_KIND = "number"  # how `scoring.verdict` reads its answers
 DESCRIPTION = "Questions that involve enumerating objects and asking the model to count them."
 ERROR_TYPES = ("knowledge", "calculation")
 CATEGORIES = {

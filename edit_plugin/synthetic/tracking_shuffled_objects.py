@@ -16,6 +16,7 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
 
 TASK = "tracking_shuffled_objects"
+ANSWER_KIND = "choice"  # how `scoring.verdict` reads its answers
 DESCRIPTION = "A task requiring determining the final positions of a set of objects given their initial positions and a description of a sequence of swaps."
 ERROR_TYPES = ("calculation", "logic")
 PLAYERS = ("Alice", "Bob", "Claire", "Dave", "Eve", "Fred", "Gertrude")

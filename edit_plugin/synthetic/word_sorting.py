@@ -18,6 +18,7 @@ from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
 
 TASK = "word_sorting"
+ANSWER_KIND = "words"  # how `scoring.verdict` reads its answers
 BBH_TASK = "word_sorting"
 _INSTRUCTION = "Sort the following words alphabetically: List:"
 DESCRIPTION = "Sort a list of words."
