@@ -109,6 +109,10 @@ def _generate(args) -> int:
     import json
 
     out = Path(args.out)
+    if args.mistakes_from and args.teacher == "synthetic":
+        return _generate_student_mistakes(args, out)
+    if args.mistakes_from and args.teacher == "reference":
+        raise SystemExit("edit-cot generate: --mistakes-from works with the synthetic teacher or an LLM teacher")
     if args.teacher in ("synthetic", "reference"):
         if args.samples:
             raise SystemExit(f"edit-cot generate: --samples needs a sampling teacher; the {args.teacher} teacher is "
@@ -164,6 +168,24 @@ def _generate_synthetic(args, out: Path) -> int:
     skipped = f" (skipped: {summary['skipped']})" if "skipped" in summary else ""
     print(f"{len(dual)} synthetic dual pairs ({summary['pairs']['rectified']} rectified, "
           f"{summary['pairs']['corrupted']} corrupted), {len(sft)} SFT rows -> {out}{skipped}")
+    return 0
+
+
+def _generate_student_mistakes(args, out: Path) -> int:
+    """The student (``--mistakes-from``) answers ``--n`` new generated questions
+    of ``--task``; its wrong CoTs are paired with the gold ones."""
+    from edit_plugin.student_mistakes import programmatic_mistakes, write_mistake_files
+
+    if args.questions not in (None, "generated"):
+        raise SystemExit("edit-cot generate: with --mistakes-from and the synthetic teacher the questions are generated")
+    samples = args.samples or 1
+    temperature = args.sample_temperature if samples > 1 else 0.0
+    pairs, summary = programmatic_mistakes(args.mistakes_from, {args.task: args.n}, out, seed=args.seed,
+                                           max_new_tokens=args.max_gen_toks, samples=samples,
+                                           temperature=temperature)
+    write_mistake_files(out, pairs, summary)
+    print(f"{len(pairs)} dual pairs from the student's wrong answers ({summary['answers']} answers: "
+          f"{summary['answers_by_outcome']}) -> {out}")
     return 0
 
 
@@ -398,6 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mistake-rate", type=_share, default=0.25,
                    help="with --teacher synthetic: share of questions it answers wrongly (0-1)")
     p.add_argument("--seed", type=int, default=0, help="with --teacher synthetic or reference")
+    p.add_argument("--mistakes-from", default=None, metavar="MODEL_DIR",
+                   help="pairs from this student's own wrong answers (greedy, or --samples K at "
+                        "--sample-temperature T): the gold CoT (synthetic teacher) or the teacher's AHP "
+                        "rectification (an LLM teacher) as the correct side")
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
 

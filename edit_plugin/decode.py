@@ -17,10 +17,20 @@ from edit_plugin.chat import encode_prompt
 def greedy_generate(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 160,
                     batch_size: int = 16, desc: str = "decoding") -> list[str]:
     """Greedy completions, batched with left padding."""
+    return [text for (text, _), in generate_batches(model, tokenizer, prompts, max_new_tokens, batch_size, desc)]
+
+
+def generate_batches(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 160, batch_size: int = 16,
+                     desc: str = "decoding", samples: int = 1, temperature: float = 0.0, seed: int = 0):
+    """Per prompt, in order, a list of ``samples`` (completion, cut) pairs;
+    ``cut``: the completion reached ``max_new_tokens`` without ending. Greedy
+    unless ``temperature`` > 0. A generator: a caller can keep each answer
+    as it comes (a killed run resumes from there)."""
     import torch
 
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    outputs: list[str] = []
+    sampling = {"do_sample": True, "temperature": temperature, "num_return_sequences": samples} \
+        if temperature > 0 else {"do_sample": False}
     model.eval()
     with tqdm(total=len(prompts), desc=desc, unit="q") as bar:
         for start in range(0, len(prompts), batch_size):
@@ -29,16 +39,19 @@ def greedy_generate(model, tokenizer, prompts: Sequence[str], max_new_tokens: in
             input_ids = torch.tensor([[pad_id] * (width - len(ids)) + ids for ids in encoded], device=model.device)
             attention = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in encoded],
                                      device=model.device)
+            if temperature > 0:
+                torch.manual_seed(seed + start)  # each batch its own draws, the same on a resumed run
             with torch.no_grad():
                 generated = model.generate(
-                    input_ids=input_ids, attention_mask=attention, do_sample=False,
-                    max_new_tokens=max_new_tokens, pad_token_id=pad_id,
-                    eos_token_id=tokenizer.eos_token_id,
+                    input_ids=input_ids, attention_mask=attention, max_new_tokens=max_new_tokens,
+                    pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id, **sampling,
                 )
-            for row in generated[:, width:]:
-                outputs.append(tokenizer.decode(row, skip_special_tokens=True))
+            rows = generated[:, width:].tolist()
+            per_prompt = len(rows) // len(encoded)
+            for k in range(len(encoded)):
+                yield [(tokenizer.decode(row, skip_special_tokens=True), tokenizer.eos_token_id not in row)
+                       for row in rows[k * per_prompt:(k + 1) * per_prompt]]
             bar.update(len(encoded))
-    return outputs
 
 
 def score(completions: Sequence[str], golds: Sequence[str]) -> dict:
@@ -56,13 +69,18 @@ def evaluate_model(model_path: str, questions: list[dict], max_new_tokens: int =
     return score(completions, [q["answer"] for q in questions]), completions
 
 
-def generate_for(model_path: str, prompts: Sequence[str], max_new_tokens: int = 160, batch_size: int = 16,
-                 desc: str = "decoding") -> list[str]:
-    """Greedy completions of the model at ``model_path`` (float32, on the GPU when there is one)."""
+def load_for_decoding(model_path: str):
+    """(model, tokenizer) at ``model_path``, float32, on the GPU when there is one."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device)
+    return AutoModelForCausalLM.from_pretrained(model_path, dtype=torch.float32).to(device), tokenizer
+
+
+def generate_for(model_path: str, prompts: Sequence[str], max_new_tokens: int = 160, batch_size: int = 16,
+                 desc: str = "decoding") -> list[str]:
+    """Greedy completions of the model at ``model_path``."""
+    model, tokenizer = load_for_decoding(model_path)
     return greedy_generate(model, tokenizer, prompts, max_new_tokens, batch_size, desc)

@@ -2,7 +2,7 @@
 
 One pair per line: ``prompt``, ``chosen`` (correct CoT), ``rejected``
 (near-identical incorrect CoT), and optional ``id``, ``task``, ``answer``,
-``source`` (``rectified`` | ``corrupted``), ``error_type``. The same field names
+``source`` (``rectified`` | ``corrupted`` | ``student``), ``error_type``. The same field names
 as DPO data, so one file also feeds a DPO baseline. An SFT row (``sft.jsonl``)
 has no ``rejected``; its ``source`` says where its correct CoT came from
 (``teacher`` | ``rectified``).
@@ -20,10 +20,10 @@ from pathlib import Path
 
 REQUIRED_FIELDS = ("prompt", "chosen", "rejected")
 SFT_FIELDS = ("prompt", "chosen")
-# Where a row came from. A dual pair: a wrong teacher CoT was fixed (D-+, D-)
-# or a right one broken (D+, D+-). An SFT row: the teacher's own correct CoT
-# (D+) or a fixed one (D-+).
-PAIR_SOURCES = ("rectified", "corrupted")
+# Where a row came from. A dual pair: a wrong teacher CoT was fixed (D-+, D-),
+# a right one broken (D+, D+-), or a wrong CoT of the student paired with its
+# correct twin. An SFT row: the teacher's own correct CoT (D+) or a fixed one (D-+).
+PAIR_SOURCES = ("rectified", "corrupted", "student")
 SFT_SOURCES = ("teacher", "rectified")
 
 

@@ -16,6 +16,12 @@ ALL_CORRECT = "all_correct"  # D+ ∪ D-+: every correct CoT (the authors' stage
 REPEAT = "repeat"            # repeat-sampled D+, rows matched to EDIT's
 STAGE1_DATA = (TEACHER, ALL_CORRECT, REPEAT)
 
+# Stage-2 pairs that are not a selection of the teacher's pairs: the seed's
+# stage-1 model's own mistakes (plan `data.onpolicy`), programmatic pairs on
+# new questions (plan `data.extra_pairs`).
+ONPOLICY, EXTRA = "onpolicy", "extra"
+SEPARATE_PAIRS = (ONPOLICY, EXTRA)
+
 # Stage-2 losses.
 SFT, DPO, KRSL = "sft", "dpo", "krsl"
 STAGE2_LOSSES = (SFT, DPO, KRSL)
@@ -28,6 +34,7 @@ class Condition:
     stage1: str | None             # one of STAGE1_DATA; None only for `base`
     stage2: str | None = None      # one of STAGE2_LOSSES
     pairs: str = "all"             # which dual pairs stage 2 reads: all | corrupted | rectified | error:<type>
+                                   # | onpolicy (the seed's stage-1 model's own mistakes) | extra (new programmatic)
     alpha: float = 1.0             # KRSL weights
     beta: float = 0.025
     dpo_beta: float = 0.1
@@ -90,8 +97,9 @@ def condition(name: str, custom: dict[str, dict] | None = None) -> Condition:
 
 
 def _checked(c: Condition) -> Condition:
-    if c.pairs not in ("all", "corrupted", "rectified") and not c.pairs.startswith("error:"):
-        raise ValueError(f"condition {c.name!r}: pairs must be all, corrupted, rectified or error:<type>")
+    if c.pairs not in ("all", "corrupted", "rectified") + SEPARATE_PAIRS and not c.pairs.startswith("error:"):
+        raise ValueError(f"condition {c.name!r}: pairs must be all, corrupted, rectified, error:<type>, "
+                         f"{' or '.join(SEPARATE_PAIRS)}")
     if c.alpha < 0 or c.beta < 0 or (c.alpha == 0 and c.beta == 0):
         raise ValueError(f"condition {c.name!r}: alpha and beta must be >= 0 and not both 0")
     return c

@@ -21,12 +21,14 @@ import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edit_plugin.experiment.conditions import ALL_CORRECT, REPEAT, TEACHER, select_pairs
-from edit_plugin.experiment.plan import Plan, PlanError
+from edit_plugin.experiment.conditions import (ALL_CORRECT, EXTRA, ONPOLICY, REPEAT, SEPARATE_PAIRS, TEACHER,
+                                               select_pairs)
+from edit_plugin.experiment.plan import DISTINCT_KEY, DISTINCT_PROMPT, Plan, PlanError
 from edit_plugin.records import iter_records, write_json, write_records
 
 HELDOUT_SEED_OFFSET = 1000
 PAIRS_SEED_OFFSET = 2000
+EXTRA_SEED_OFFSET = 3000
 
 
 @dataclass
@@ -36,15 +38,29 @@ class ExperimentData:
     (one per plan: a sweep's development pairs never replace a report's)."""
     folder: Path
     eval_folder: Path | None = None
+    onpolicy_folder: Path | None = None  # per seed: the stage-1 model's mistakes (kept with the results)
 
     def __post_init__(self):
         self.eval_folder = self.eval_folder or self.folder / "eval"
+        self.onpolicy_folder = self.onpolicy_folder or self.folder / "onpolicy"
 
     def stage1(self, kind: str) -> Path:
         return self.folder / f"sft_{kind}.jsonl"
 
-    def pairs(self, selection: str) -> Path:
+    def pairs(self, selection: str, seed: int | None = None) -> Path:
+        if selection == ONPOLICY:
+            return self.onpolicy(seed) / "pairs.jsonl"
         return self.folder / f"pairs_{selection.replace(':', '-')}.jsonl"
+
+    def onpolicy(self, seed: int) -> Path:
+        """The folder of one seed's on-policy pairs (`edit_plugin.student_mistakes`)."""
+        return self.onpolicy_folder / f"seed{seed}"
+
+    @property
+    def question_keys(self) -> Path:
+        """Every question key the plan's training and evaluation files use,
+        per task: new questions (on-policy ones) are drawn outside them."""
+        return self.eval_folder / "question_keys.json"
 
     def questions(self, benchmark: str) -> Path:
         return self.eval_folder / f"questions_{benchmark}.jsonl"
@@ -72,10 +88,15 @@ def file_digest(path: Path) -> str | None:
 def _train_spec(plan: Plan) -> str:
     """What the training files depend on: the data section and the content
     (not the path) of a teacher folder's files."""
-    spec = {"synthetic": asdict(plan.synthetic) if plan.synthetic else None,
+    synthetic = asdict(plan.synthetic) if plan.synthetic else None
+    if synthetic and synthetic["distinct"] == DISTINCT_PROMPT:
+        del synthetic["distinct"]  # the spec of plans written before `distinct`: their results still resume
+    spec = {"synthetic": synthetic,
             "dir": {name: file_digest(plan.data_dir / name) for name in ("sft.jsonl", "dual_cot.jsonl", "repeat.jsonl")}
             if plan.data_dir else None,
             "stage2_pairs": plan.stage2_pairs}
+    if plan.extra_pairs:
+        spec["extra_pairs"] = asdict(plan.extra_pairs)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -84,6 +105,8 @@ def _eval_spec(plan: Plan) -> str:
     disjoint from it) and the held-out benchmarks."""
     spec = {"train": _train_spec(plan), "benchmarks": [_benchmark_spec(b) for b in plan.benchmarks if b.kind != "lm_eval"],
             "teacher_forced": plan.teacher_forced, "teacher_forced_seed": plan.teacher_forced_seed}
+    if plan.teacher_forced_per_task:
+        spec["teacher_forced_per_task"] = plan.teacher_forced_per_task
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -93,6 +116,8 @@ def _benchmark_spec(bench) -> dict:
     spec = asdict(bench)
     if spec["seed"] is None:
         del spec["seed"]
+    if not spec["per_task"]:
+        del spec["per_task"]
     return spec
 
 
@@ -108,7 +133,7 @@ def training_files(plan: Plan, data: ExperimentData) -> list[Path]:
         c = plan.condition(name)
         if c.stage1 == REPEAT:
             files.append(data.stage1(REPEAT))
-        if c.stage2:
+        if c.stage2 and c.pairs not in SEPARATE_PAIRS:  # made with the evaluation files, or after stage 1
             files.append(data.pairs(c.pairs))
     return files
 
@@ -118,7 +143,34 @@ def evaluation_files(plan: Plan, data: ExperimentData) -> list[Path]:
     files = [data.questions(b.name) for b in plan.benchmarks if b.kind != "lm_eval"]
     if plan.teacher_forced is not None:
         files.append(data.heldout_pairs)
+    if _by_key(plan):
+        files.append(data.question_keys)
+    if plan.extra_pairs is not None:
+        files.append(data.pairs(EXTRA))
     return files
+
+
+def _by_key(plan: Plan) -> bool:
+    return plan.synthetic is not None and plan.synthetic.distinct == DISTINCT_KEY
+
+
+def question_keys(rows: list[dict]) -> dict[str, set[str]]:
+    """Question keys (`synthetic.base.question_key`) of rows with a task and a prompt, per task."""
+    from edit_plugin.prompts import question_of
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import question_key
+
+    keys: dict[str, set[str]] = {}
+    for row in rows:
+        task = row.get("task")
+        if task in TASK_FAMILIES:
+            keys.setdefault(task, set()).add(question_key(TASK_FAMILIES[task], question_of(row["prompt"])))
+    return keys
+
+
+def _merge_keys(into: dict[str, set[str]], rows: list[dict]) -> None:
+    for task, keys in question_keys(rows).items():
+        into.setdefault(task, set()).update(keys)
 
 
 def training_questions(data: ExperimentData) -> set[str]:
@@ -156,11 +208,17 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
     else:
         dual, sft, summary = _teacher_files(plan.data_dir)
     stage2 = _sample(dual, plan.stage2_pairs, seed=plan.synthetic.seed if plan.synthetic else 0)
+    if _by_key(plan):
+        _check_sizes(plan, question_keys(dual + sft))
     if not train_done:
         _write_training_files(plan, data, sft, stage2)
         write_json(data.summary, {"spec": train_spec, "teacher": summary, "sft_rows": len(sft),
                                   "teacher_rows": count_rows(data.stage1(TEACHER)), "dual_pairs": len(dual),
                                   "stage2_pairs": len(stage2)})
+    if _by_key(plan):
+        _write_disjoint_evaluation_files(plan, data, dual + sft)
+        write_json(data.eval_summary, {"spec": eval_spec})
+        return data
     train_prompts = {r["prompt"] for r in dual} | {r["prompt"] for r in sft}
     for bench in plan.benchmarks:
         if bench.heldout is not None:
@@ -178,7 +236,8 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
 def _write_training_files(plan: Plan, data: ExperimentData, sft: list[dict], stage2: list[dict]) -> None:
     write_records(data.stage1(TEACHER), [r for r in sft if r.get("source", "teacher") == "teacher"])
     write_records(data.stage1(ALL_CORRECT), sft)
-    selections = {plan.condition(name).pairs for name in plan.conditions if plan.condition(name).stage2}
+    selections = {plan.condition(name).pairs for name in plan.conditions
+                  if plan.condition(name).stage2 and plan.condition(name).pairs not in SEPARATE_PAIRS}
     for selection in sorted(selections | {"all"}):
         chosen = select_pairs(stage2, selection)
         if not chosen:
@@ -186,6 +245,101 @@ def _write_training_files(plan: Plan, data: ExperimentData, sft: list[dict], sta
         write_records(data.pairs(selection), chosen)
     if any(plan.condition(name).stage1 == REPEAT for name in plan.conditions):
         _write_repeat(plan, data, n_rows=len(sft) + len(stage2))
+
+
+def _fresh(what: str, task: str, draw):
+    """``draw()``, with a family that runs out of new questions named in a `PlanError`."""
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import distinct_questions
+
+    try:
+        return draw()
+    except RuntimeError:
+        size = distinct_questions(TASK_FAMILIES[task])
+        raise PlanError(f"{what}: {task} has too few new questions left ({size or 'its'} distinct questions in "
+                        "all, up to operand order); ask for fewer") from None
+
+
+def _extra_pairs(plan: Plan, used: dict[str, set[str]]) -> list[dict]:
+    """New programmatic pairs: none of their questions is a training or evaluation question."""
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import fresh_pairs
+
+    spec, out = plan.extra_pairs, []
+    for task, n in spec.questions.items():
+        out += _fresh("data.extra_pairs", task, lambda: fresh_pairs(
+            TASK_FAMILIES[task], n, spec.seed + EXTRA_SEED_OFFSET, used.get(task, set()),
+            spec.error_types, id_prefix="extra"))
+    return out
+
+
+def _check_sizes(plan: Plan, train_keys: dict[str, set[str]]) -> None:
+    """Refuse a plan that asks a family for more distinct questions than it has."""
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import distinct_questions
+
+    for task in plan.synthetic.tasks:
+        for hard in (False, True):
+            size = distinct_questions(TASK_FAMILIES[task], hard)
+            if size is None:
+                continue
+            asked = {"training": len(train_keys.get(task, ())) if not hard else 0}
+            for bench in plan.benchmarks:
+                if bench.heldout is not None and bench.hard == hard:
+                    asked[f"benchmark {bench.name}"] = bench.heldout_for(task)
+            if not hard and isinstance(plan.teacher_forced, int):
+                asked["teacher_forced"] = plan.teacher_forced_per_task.get(task, plan.teacher_forced)
+            if not hard and plan.onpolicy:
+                asked["onpolicy"] = plan.onpolicy.questions.get(task, 0)
+            if not hard and plan.extra_pairs:
+                asked["extra_pairs"] = plan.extra_pairs.questions.get(task, 0)
+            if sum(asked.values()) > size:
+                parts = ", ".join(f"{n} {what}" for what, n in asked.items() if n)
+                raise PlanError(f"the plan asks {task} for {sum(asked.values())} distinct questions ({parts}); "
+                                f"the family has {size}{' hard' if hard else ''} questions, up to operand order")
+
+
+def _write_disjoint_evaluation_files(plan: Plan, data: ExperimentData, training_rows: list[dict]) -> None:
+    """Each evaluation set in plan order, every one disjoint (question keys)
+    from the training questions and from every set before it; then the keys
+    of all of them, for the new questions drawn later."""
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import build_questions
+
+    used = question_keys(training_rows)
+    for bench in plan.benchmarks:
+        if bench.heldout is not None:
+            rows = []
+            for i, task in enumerate(plan.synthetic.tasks):
+                seed = (bench.seed if bench.seed is not None else plan.synthetic.seed + HELDOUT_SEED_OFFSET) + 10 * i
+                seed += 5 if bench.hard else 0
+                rows += _fresh(f"evaluation.benchmarks {bench.name!r}", task, lambda: build_questions(
+                    TASK_FAMILIES[task], bench.heldout_for(task), seed, used.get(task, set()), bench.hard, by_key=True))
+        elif bench.questions is not None:
+            rows = list(iter_records(bench.questions, fields=("prompt", "answer")))
+            _refuse_overlap(rows, {r["prompt"] for r in training_rows}, f"evaluation.benchmarks {bench.name!r}")
+        else:
+            continue
+        write_records(data.questions(bench.name), rows)
+        _merge_keys(used, rows)
+    if isinstance(plan.teacher_forced, int):
+        from edit_plugin.synthetic.base import fresh_pairs
+
+        seed = plan.teacher_forced_seed if plan.teacher_forced_seed is not None else plan.synthetic.seed + PAIRS_SEED_OFFSET
+        pairs = []
+        for task in plan.synthetic.tasks:
+            n = plan.teacher_forced_per_task.get(task, plan.teacher_forced)
+            pairs += _fresh("evaluation.teacher_forced", task, lambda: fresh_pairs(
+                TASK_FAMILIES[task], n, seed, used.get(task, set()), id_prefix="heldout-pairs"))
+        write_records(data.heldout_pairs, pairs)
+        _merge_keys(used, pairs)
+    elif plan.teacher_forced is not None:
+        write_records(data.heldout_pairs, _heldout_pairs(plan, {r["prompt"] for r in training_rows}))
+    write_json(data.question_keys, {task: sorted(keys) for task, keys in sorted(used.items())})
+    if plan.extra_pairs is not None:
+        # Drawn last, outside every question above: adding them to a plan
+        # changes none of its other files.
+        write_records(data.pairs(EXTRA), _extra_pairs(plan, used))
 
 
 def _synthetic_teacher(plan: Plan) -> tuple[list[dict], list[dict], dict]:

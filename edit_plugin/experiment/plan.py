@@ -23,11 +23,43 @@ class PlanError(ValueError):
     """The plan is malformed; the message names the key."""
 
 
+DISTINCT_PROMPT, DISTINCT_KEY = "prompt", "up_to_operand_order"
+
+
 @dataclass
 class SyntheticData:
     tasks: list[str]
     questions_per_task: int
     mistake_rate: float = 0.25
+    seed: int = 0
+    # When two questions are the same: the same prompt (as the first plans
+    # drew them), or the same up to operand order; then every evaluation set
+    # is also disjoint from every other one.
+    distinct: str = DISTINCT_KEY
+
+
+@dataclass
+class OnPolicyData:
+    """Pairs from a stage-1 model's own mistakes, per seed: it answers
+    ``questions`` new questions per task; its wrong CoTs are the rejected
+    sides, the gold CoTs the chosen ones."""
+    source: str                        # the condition whose stage-1 model answers
+    questions: dict[str, int]          # new questions per task
+    train_pairs: int                   # pairs stage 2 reads (at most; all the training pairs if fewer)
+    heldout_pairs: int                 # pairs kept apart for the teacher-forced metrics
+    max_new_tokens: int = 192
+    batch_size: int = 32
+    samples: int = 1                   # answers per question (greedy when 1)
+    temperature: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class ExtraPairs:
+    """Programmatic pairs on new questions (their own error-type mix), for
+    conditions with ``pairs: extra``."""
+    questions: dict[str, int]
+    error_types: list[str] | None = None
     seed: int = 0
 
 
@@ -40,6 +72,10 @@ class Benchmark:
     questions: str | None = None        # or a JSONL file of prompt / answer (/ id, task)
     lm_eval: list[str] | None = None    # or lm-eval tasks / groups (edit-cot eval)
     limit: int | None = None            # lm-eval documents per task
+    per_task: dict[str, int] = field(default_factory=dict)  # heldout: other counts for some tasks
+
+    def heldout_for(self, task: str) -> int:
+        return self.per_task.get(task, self.heldout)
 
     @property
     def kind(self) -> str:
@@ -67,6 +103,10 @@ class Plan:
     extra_baselines: list[str] = field(default_factory=list)  # more tables, Δ against these conditions
     source: Path | None = None
     extra: dict = field(default_factory=dict)
+    onpolicy: OnPolicyData | None = None
+    extra_pairs: ExtraPairs | None = None
+    teacher_forced_per_task: dict[str, int] = field(default_factory=dict)  # exceptions to teacher_forced
+    exploratory: list[str] = field(default_factory=list)  # conditions outside the pre-registered claim: run last
 
     def condition(self, name: str) -> Condition:
         return condition(name, self.custom_conditions)
@@ -99,26 +139,31 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     if not isinstance(raw, dict):
         raise PlanError("a plan is a YAML mapping")
     _only(raw, {"name", "student", "data", "conditions", "seeds", "custom_conditions", "overrides",
-                "evaluation", "notes"}, "plan")
+                "evaluation", "notes", "exploratory"}, "plan")
     student = _require(raw, "student", "plan")
     _only(student, {"recipes", "base_model", "chat_template"}, "student")
     data = _require(raw, "data", "plan")
-    _only(data, {"synthetic", "dir", "stage2_pairs"}, "data")
+    _only(data, {"synthetic", "dir", "stage2_pairs", "onpolicy", "extra_pairs"}, "data")
     if ("synthetic" in data) == ("dir" in data):
         raise PlanError("data: give exactly one of `synthetic` (the programmatic teacher) or `dir` "
                         "(the output folder of `edit-cot generate`)")
     synthetic = None
     if "synthetic" in data:
         spec = data["synthetic"]
-        _only(spec, {"tasks", "questions_per_task", "mistake_rate", "seed"}, "data.synthetic")
+        _only(spec, {"tasks", "questions_per_task", "mistake_rate", "seed", "distinct"}, "data.synthetic")
         from edit_plugin.synthetic import TASK_FAMILIES
 
         tasks = _require(spec, "tasks", "data.synthetic")
         unknown = [t for t in tasks if t not in TASK_FAMILIES]
         if unknown:
             raise PlanError(f"data.synthetic.tasks: unknown {unknown}; known: {sorted(TASK_FAMILIES)}")
+        distinct = spec.get("distinct", DISTINCT_KEY)
+        if distinct not in (DISTINCT_PROMPT, DISTINCT_KEY):
+            raise PlanError(f"data.synthetic.distinct: {DISTINCT_PROMPT} or {DISTINCT_KEY}, got {distinct!r}")
         synthetic = SyntheticData(list(tasks), int(_require(spec, "questions_per_task", "data.synthetic")),
-                                  float(spec.get("mistake_rate", 0.25)), int(spec.get("seed", 0)))
+                                  float(spec.get("mistake_rate", 0.25)), int(spec.get("seed", 0)), distinct)
+    onpolicy = _onpolicy(data.get("onpolicy"), synthetic)
+    extra_pairs = _extra_pairs(data.get("extra_pairs"), synthetic)
     default_seeds = _seeds(raw.get("seeds", [0]), "seeds")
     custom = raw.get("custom_conditions") or {}
     conditions: dict[str, list[int]] = {}
@@ -140,6 +185,18 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         if owned:
             raise PlanError(f"custom_conditions.{name}.stage2_overrides: {owned} are set by the runner")
         conditions[name] = seeds
+    for name in conditions:
+        c = condition(name, custom)
+        if c.pairs == "onpolicy" and (onpolicy is None or c.stage1 != condition(onpolicy.source).stage1):
+            raise PlanError(f"conditions: {name!r} reads on-policy pairs: data.onpolicy must be given, and its "
+                            "`from` condition must share this condition's stage 1")
+        if c.pairs == "extra" and extra_pairs is None:
+            raise PlanError(f"conditions: {name!r} reads extra programmatic pairs: data.extra_pairs must be given")
+        if c.pairs == "onpolicy" and onpolicy.source not in conditions:
+            raise PlanError(f"data.onpolicy.from: {onpolicy.source!r} must be one of the plan's conditions")
+    exploratory = raw.get("exploratory") or []
+    if not isinstance(exploratory, list) or not set(exploratory) <= set(conditions):
+        raise PlanError(f"exploratory: a list of the plan's conditions, got {exploratory!r}")
     if RESERVED_ROW in conditions:
         raise PlanError(f"conditions: {RESERVED_ROW!r} is the row of the scored teacher, not a condition")
     overrides = raw.get("overrides") or {}
@@ -154,10 +211,13 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     benchmarks = []
     for i, spec in enumerate(_require(evaluation, "benchmarks", "evaluation")):
         where = f"evaluation.benchmarks[{i}]"
-        _only(spec, {"name", "heldout", "hard", "seed", "questions", "lm_eval", "limit"}, where)
+        _only(spec, {"name", "heldout", "hard", "seed", "questions", "lm_eval", "limit", "per_task"}, where)
         bench = Benchmark(name=_require(spec, "name", where), heldout=spec.get("heldout"),
                           hard=bool(spec.get("hard", False)), seed=spec.get("seed"), questions=spec.get("questions"),
-                          lm_eval=spec.get("lm_eval"), limit=spec.get("limit"))
+                          lm_eval=spec.get("lm_eval"), limit=spec.get("limit"),
+                          per_task=_task_counts(spec.get("per_task") or {}, synthetic, f"{where}.per_task"))
+        if bench.per_task and (bench.heldout is None or synthetic.distinct != DISTINCT_KEY):
+            raise PlanError(f"{where}.per_task: needs `heldout` and data.synthetic.distinct: {DISTINCT_KEY}")
         if sum(x is not None for x in (bench.heldout, bench.questions, bench.lm_eval)) != 1:
             raise PlanError(f"{where}: give exactly one of heldout, questions, lm_eval")
         if bench.name == PAIRS_BENCHMARK:
@@ -176,9 +236,11 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         _require(teacher, "model_args", "evaluation.teacher")
     teacher_forced = evaluation.get("teacher_forced")
     pairs_seed = None
+    per_task: dict[str, int] = {}
     if isinstance(teacher_forced, dict):  # {pairs: N, seed: S}: a development set of its own
-        _only(teacher_forced, {"pairs", "seed"}, "evaluation.teacher_forced")
+        _only(teacher_forced, {"pairs", "seed", "per_task"}, "evaluation.teacher_forced")
         pairs_seed = teacher_forced.get("seed")
+        per_task = _task_counts(teacher_forced.get("per_task") or {}, synthetic, "evaluation.teacher_forced.per_task")
         teacher_forced = int(_require(teacher_forced, "pairs", "evaluation.teacher_forced"))
     if isinstance(teacher_forced, int) and synthetic is None:
         raise PlanError("evaluation.teacher_forced: a number of pairs needs synthetic data; give a dual-CoT file")
@@ -195,7 +257,52 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         benchmarks=benchmarks, max_new_tokens=int(evaluation.get("max_new_tokens", 256)),
         batch_size=int(evaluation.get("batch_size", 8)), teacher_forced=teacher_forced,
         teacher=teacher, source=source, teacher_forced_seed=pairs_seed, extra_baselines=extra_baselines,
+        onpolicy=onpolicy, extra_pairs=extra_pairs, teacher_forced_per_task=per_task, exploratory=exploratory,
     )
+
+
+def _task_counts(value, synthetic: SyntheticData | None, where: str) -> dict[str, int]:
+    if not isinstance(value, dict) or not all(isinstance(n, int) and n >= 0 for n in value.values()):
+        raise PlanError(f"{where}: a mapping of task to a number of questions, got {value!r}")
+    unknown = sorted(set(value) - set(synthetic.tasks if synthetic else ()))
+    if unknown:
+        raise PlanError(f"{where}: {unknown} are not tasks of data.synthetic")
+    return dict(value)
+
+
+def _onpolicy(spec, synthetic: SyntheticData | None) -> OnPolicyData | None:
+    if spec is None:
+        return None
+    where = "data.onpolicy"
+    if synthetic is None or synthetic.distinct != DISTINCT_KEY:
+        raise PlanError(f"{where}: needs data.synthetic with distinct: {DISTINCT_KEY} (gold CoTs, disjoint questions)")
+    _only(spec, {"from", "questions", "train_pairs", "heldout_pairs", "max_new_tokens", "batch_size",
+                 "samples", "temperature", "seed"}, where)
+    source = _require(spec, "from", where)
+    try:
+        c = condition(source)
+    except ValueError as err:
+        raise PlanError(f"{where}.from: {err}") from None
+    if c.stage1 is None or c.stage2 is not None:
+        raise PlanError(f"{where}.from: {source!r} must be a stage-1-only condition (its model answers)")
+    on = OnPolicyData(source, _task_counts(_require(spec, "questions", where), synthetic, f"{where}.questions"),
+                      int(_require(spec, "train_pairs", where)), int(_require(spec, "heldout_pairs", where)),
+                      int(spec.get("max_new_tokens", 192)), int(spec.get("batch_size", 32)),
+                      int(spec.get("samples", 1)), float(spec.get("temperature", 0.0)), int(spec.get("seed", 0)))
+    if on.samples < 1 or (on.samples > 1) != (on.temperature > 0):
+        raise PlanError(f"{where}: samples > 1 needs temperature > 0 (and greedy answers, samples 1, none)")
+    return on
+
+
+def _extra_pairs(spec, synthetic: SyntheticData | None) -> ExtraPairs | None:
+    if spec is None:
+        return None
+    where = "data.extra_pairs"
+    if synthetic is None or synthetic.distinct != DISTINCT_KEY:
+        raise PlanError(f"{where}: needs data.synthetic with distinct: {DISTINCT_KEY}")
+    _only(spec, {"questions", "error_types", "seed"}, where)
+    return ExtraPairs(_task_counts(_require(spec, "questions", where), synthetic, f"{where}.questions"),
+                      spec.get("error_types"), int(spec.get("seed", 0)))
 
 
 def load_plan(path: str | Path) -> Plan:

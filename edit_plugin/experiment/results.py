@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edit_plugin.evaluation.teacher_forced import AGGREGATE_NAMES
 from edit_plugin.experiment.plan import Plan
-from edit_plugin.experiment.stages import TEACHER_FORCED, TEACHER_MODEL, model_of
+from edit_plugin.experiment.stages import ONPOLICY_PAIRS, PAIR_BENCHMARKS, TEACHER_FORCED, TEACHER_MODEL, model_of
 from edit_plugin.records import iter_jsonl, write_records, write_text_atomically
 
 SAMPLES_SHOWN = 2
@@ -28,7 +28,7 @@ def _mean(values: list[float]) -> float | None:
 
 def summarize_outcomes(outcomes: list[dict], benchmark: str) -> dict:
     """A results row's numbers from one model's per-question outcomes."""
-    if benchmark == TEACHER_FORCED:
+    if benchmark in PAIR_BENCHMARKS:
         # Nothing is generated: no accuracy, the teacher-forced aggregates instead.
         return {"accuracy": None, "n": len(outcomes),
                 **{aggregate: _mean([o.get(name) for o in outcomes]) for name, aggregate in AGGREGATE_NAMES.items()}}
@@ -42,7 +42,7 @@ def outcome_rows(found: list[dict], benchmark: str, key: dict) -> list[dict]:
     accuracy and ``answer_rate`` (as metrics), or the teacher-forced values."""
     rows = []
     for o in found:
-        if benchmark == TEACHER_FORCED:
+        if benchmark in PAIR_BENCHMARKS:
             rows += [{**key, "question_id": o["question_id"], "metric": aggregate, "correct": o[per]}
                      for per, aggregate in AGGREGATE_NAMES.items() if o.get(per) is not None]
         else:
@@ -54,7 +54,8 @@ def outcome_rows(found: list[dict], benchmark: str, key: dict) -> list[dict]:
 
 def collect(plan: Plan, outcome_file: Callable[[str, str], Path]) -> tuple[list[dict], list[dict], dict]:
     """(results rows, outcome rows, samples: (condition, benchmark) -> completions)."""
-    benchmarks = [b.name for b in plan.benchmarks] + ([TEACHER_FORCED] if plan.teacher_forced is not None else [])
+    benchmarks = [b.name for b in plan.benchmarks] + ([TEACHER_FORCED] if plan.teacher_forced is not None else []) \
+        + ([ONPOLICY_PAIRS] if plan.onpolicy is not None else [])
     rows, outcomes, samples = [], [], {}
     runs = [(name, seed, model_of(plan, name, seed)) for name, seeds in plan.conditions.items() for seed in seeds]
     if plan.teacher:
@@ -74,7 +75,7 @@ def collect(plan: Plan, outcome_file: Callable[[str, str], Path]) -> tuple[list[
             for paired_seed in pair_seeds:
                 key = {"condition": name, "seed": paired_seed, "benchmark": benchmark}
                 outcomes += outcome_rows(found, benchmark, key)
-            if benchmark != TEACHER_FORCED and (name, benchmark) not in samples:
+            if benchmark not in PAIR_BENCHMARKS and (name, benchmark) not in samples:
                 samples[(name, benchmark)] = [o.get("completion", "") for o in found[:SAMPLES_SHOWN]]
     return rows, outcomes, samples
 
@@ -100,7 +101,10 @@ def write_results(plan: Plan, out: Path, results_dir: Path, outcome_file: Callab
         return
     benchmarks = [b.name for b in plan.benchmarks]
     order = list(plan.conditions) + ([TEACHER_MODEL] if plan.teacher else [])
+    # A plan without std_cot compares against its first extra baseline.
+    baseline = BASELINE if BASELINE in plan.conditions or not plan.extra_baselines else plan.extra_baselines[0]
+    extra = [name for name in plan.extra_baselines if name != baseline]
     write_text_atomically(results_dir / "table.md",
-                          table_markdown(rows, outcomes, baseline=BASELINE, benchmarks=benchmarks,
-                                         conditions=order, extra_baselines=plan.extra_baselines) + "\n")
+                          table_markdown(rows, outcomes, baseline=baseline, benchmarks=benchmarks,
+                                         conditions=order, extra_baselines=extra) + "\n")
     plot(rows, results_dir / "accuracy.png")

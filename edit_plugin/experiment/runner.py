@@ -31,8 +31,8 @@ from edit_plugin.experiment import evaluate
 from edit_plugin.experiment.data import ExperimentData, count_rows, file_digest, prepare_data, training_questions
 from edit_plugin.experiment.plan import Plan
 from edit_plugin.experiment.results import write_results
-from edit_plugin.experiment.stages import (EVAL, TEACHER_FORCED, TEACHER_MODEL, TRAIN, Stage, build_stages,
-                                          merged_model)
+from edit_plugin.experiment.stages import (EVAL, MINE, ONPOLICY_PAIRS, PAIR_BENCHMARKS, TEACHER_FORCED,
+                                          TEACHER_MODEL, TRAIN, Stage, build_stages, merged_model)
 from edit_plugin.records import iter_records, write_json, write_records
 
 # Seconds per training step / per scored question before anything is measured
@@ -129,10 +129,14 @@ class ExperimentRunner:
         else:
             self.base_model = resolve_base_model(self.plan)
         data = prepare_data(self.plan, data_folder or self.out / "data", allow_missing=dry_run)
+        # On-policy pairs stay with the results: a fresh machine resumes without asking again.
+        data.onpolicy_folder = self.results_dir / "onpolicy"
         stages = build_stages(self.plan, self.out, data, self.base_model, self._chat_template(dry_run))
         for stage in stages:
             if stage.kind == EVAL:
                 stage.benchmark_kind = self._benchmark_kind(stage.benchmark)
+            elif stage.kind == MINE:
+                stage.benchmark_kind = "questions"  # its time goes as a benchmark's decoding
         self.data, self.stages = data, {s.id: s for s in stages}
         return data, stages
 
@@ -154,13 +158,21 @@ class ExperimentRunner:
             raise
 
     def _benchmark_kind(self, name: str) -> str:
-        return TEACHER_FORCED if name == TEACHER_FORCED else self.plan.benchmark(name).kind
+        return TEACHER_FORCED if name in PAIR_BENCHMARKS else self.plan.benchmark(name).kind
+
+    def _pairs_file(self, stage: Stage) -> Path:
+        """The held-out pairs a teacher-forced evaluation scores."""
+        if stage.benchmark == ONPOLICY_PAIRS:
+            return self.data.onpolicy(stage.seed) / "heldout.jsonl"
+        return self.data.heldout_pairs
 
     def _items(self, stage: Stage) -> int | None:
+        if stage.kind == MINE:
+            return sum(self.plan.onpolicy.questions.values()) * self.plan.onpolicy.samples
         if stage.kind != EVAL:
             return None
-        if stage.benchmark == TEACHER_FORCED:
-            return count_rows(self.data.heldout_pairs)
+        if stage.benchmark in PAIR_BENCHMARKS:
+            return count_rows(self._pairs_file(stage))
         bench = self.plan.benchmark(stage.benchmark)
         if bench.kind == "lm_eval":
             return (bench.limit or 250) * len(bench.lm_eval)
@@ -183,6 +195,11 @@ class ExperimentRunner:
             data_file = Path(stage.config["datasets"][0]["path"])
             value = digest({"config": stage.config, "data": file_digest(data_file),
                             "parents": [self.fingerprint(self.stages[n]) for n in stage.needs]})
+        elif stage.kind == MINE:
+            from dataclasses import asdict
+
+            value = digest({"model": self.fingerprint(self.stages[stage.model]), "onpolicy": asdict(self.plan.onpolicy),
+                            "seed": stage.seed, "excluded": file_digest(self.data.question_keys)})
         else:
             if stage.model in self.stages:
                 model = self.fingerprint(self.stages[stage.model])
@@ -190,8 +207,8 @@ class ExperimentRunner:
                 model = self.plan.teacher
             else:
                 model = self.base_model
-            if stage.benchmark == TEACHER_FORCED:
-                scored = {"pairs": file_digest(self.data.heldout_pairs), "max_length": self._pairs_max_length()}
+            if stage.benchmark in PAIR_BENCHMARKS:
+                scored = {"pairs": file_digest(self._pairs_file(stage)), "max_length": self._pairs_max_length()}
             else:
                 bench = self.plan.benchmark(stage.benchmark)
                 scored = ({"lm_eval": bench.lm_eval, "limit": bench.limit} if bench.kind == "lm_eval"
@@ -205,6 +222,8 @@ class ExperimentRunner:
         """Where a finished stage's fingerprint is kept."""
         if stage.kind == TRAIN:
             return self.marker(stage.id)
+        if stage.kind == MINE:
+            return self.data.onpolicy(stage.seed) / "summary.json"
         return self.outcome_file(stage.model, stage.benchmark).with_suffix(".json")
 
     def _finished(self, stage: Stage) -> bool:
@@ -233,12 +252,16 @@ class ExperimentRunner:
             status = {s.id: "done" if self._finished(s) else "to run" for s in stages}
         total = 0.0
         for i, stage in enumerate(stages, 1):
+            planned = stage.kind == TRAIN and stage.rows is None and "mine-" in " ".join(stage.needs)
+            if planned:  # on-policy pairs are made later: estimated at the plan's count
+                stage.rows = self.plan.onpolicy.train_pairs
             estimate = self.clock.estimate(stage, items[stage.id])
             total += estimate
             if stage.kind == TRAIN:
                 steps = stage.steps if stage.steps is not None else "? (data not built)"
+                rows = f"at most {stage.rows} rows (made by the mine stage)" if planned else f"{stage.rows} rows"
                 self.say(f"[{i}/{len(stages)}] {stage.id} ({status[stage.id]}): {stage.description}; "
-                         f"{stage.rows} rows, {steps} steps, ~{_hms(estimate)}")
+                         f"serves {', '.join(stage.serves)}; {rows}, {steps} steps, ~{_hms(estimate)}")
                 self.say("    " + yaml.safe_dump(stage.config, sort_keys=False).rstrip().replace("\n", "\n    "))
             else:
                 self.say(f"[{i}/{len(stages)}] {stage.id} ({status[stage.id]}): {stage.description}; "
@@ -253,12 +276,12 @@ class ExperimentRunner:
         need. Every finished stage is checked against the plan first."""
         finished = {s.id: self._finished(s) for s in stages}
         missing = [s for s in stages if s.kind == EVAL and not finished[s.id]]
-        needed = {s.model for s in missing}
+        needed = {s.model for s in missing} | {n for s in missing for n in s.needs}
         for stage in reversed(stages):  # a stage's needs come before it
-            if stage.kind == TRAIN and stage.id in needed:
+            if stage.kind != EVAL and stage.id in needed and not finished[stage.id]:
                 needed.update(stage.needs)
         return [s for s in stages if (s.kind == EVAL and not finished[s.id])
-                or (s.kind == TRAIN and s.id in needed and not finished[s.id])]
+                or (s.kind != EVAL and s.id in needed and not finished[s.id])]
 
     def run(self) -> Path:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -276,6 +299,8 @@ class ExperimentRunner:
             t0 = time.perf_counter()
             if stage.kind == TRAIN:
                 self._train(stage)
+            elif stage.kind == MINE:
+                self._mine(stage)
             else:
                 self._evaluate(stage)
             seconds = time.perf_counter() - t0
@@ -320,6 +345,44 @@ class ExperimentRunner:
             "fingerprint": self.fingerprint(stage), "steps_logged": len(metrics), "rows": stage.rows,
             "first": metrics[0] if metrics else None, "last": metrics[-1] if metrics else None})
 
+    def _mine(self, stage: Stage) -> None:
+        """The stage-1 model answers new questions (outside every question
+        the plan trains or evaluates on); its wrong answers, split by
+        question, make the seed's training and held-out on-policy pairs."""
+        import random
+
+        from edit_plugin.student_mistakes import programmatic_mistakes
+
+        on, folder = self.plan.onpolicy, self.data.onpolicy(stage.seed)
+        exclude = {task: set(keys) for task, keys in json.loads(self.data.question_keys.read_text()).items()}
+        pairs, summary = programmatic_mistakes(
+            self.model_path(stage.model), on.questions, folder, seed=on.seed + 100 * stage.seed, exclude_keys=exclude,
+            max_new_tokens=on.max_new_tokens, batch_size=on.batch_size, samples=on.samples,
+            temperature=on.temperature, desc=stage.id)
+        questions = sorted({p["prompt"] for p in pairs})
+        random.Random(f"onpolicy-split-{stage.seed}").shuffle(questions)
+        heldout, train = [], []
+        for prompt in questions:  # held-out questions first, then training ones; a question's pairs stay together
+            rows = [p for p in pairs if p["prompt"] == prompt]
+            if len(heldout) < on.heldout_pairs:
+                heldout += rows
+            elif len(train) < on.train_pairs:
+                train += rows
+        if not train or not heldout:
+            raise ExperimentError(f"{stage.id}: {len(pairs)} on-policy pairs are too few for held-out and training "
+                                  f"pairs ({summary['answers_by_outcome']}); ask more questions (data.onpolicy)")
+        write_records(folder / "pairs.jsonl", train)
+        write_records(folder / "heldout.jsonl", heldout)
+        summary.update(train_pairs=len(train), heldout_pairs=len(heldout), fingerprint=self.fingerprint(stage))
+        write_json(folder / "summary.json", summary)  # last: the stage counts as done from here
+        self.say(f"    {len(pairs)} on-policy pairs: {len(train)} for training, {len(heldout)} held out; "
+                 f"answers {summary['answers_by_outcome']}")
+        # The stages that read these pairs now have their rows (and steps).
+        for other in self.stages.values():
+            if other.kind == TRAIN and other.config["datasets"][0]["path"] == str(folder / "pairs.jsonl"):
+                other.rows = len(train)
+        self._fingerprints = {k: v for k, v in self._fingerprints.items() if k.startswith(("s1-", "mine-"))}
+
     def _merge(self, stage_id: str) -> None:
         run_axolotl("merge-lora", self.config_path(stage_id), self.out / "logs" / f"{stage_id}-merge.log",
                     desc="merge", show_progress=False)
@@ -338,8 +401,8 @@ class ExperimentRunner:
     def _evaluate(self, stage: Stage) -> None:
         plan, path = self.plan, self.model_path(stage.model)
         record = {"fingerprint": self.fingerprint(stage)}
-        if stage.benchmark == TEACHER_FORCED:
-            pairs = list(iter_records(self.data.heldout_pairs))
+        if stage.benchmark in PAIR_BENCHMARKS:
+            pairs = list(iter_records(self._pairs_file(stage)))
             rows = evaluate.score_pairs(path, pairs, plan.batch_size, self._pairs_max_length())
         else:
             bench = plan.benchmark(stage.benchmark)

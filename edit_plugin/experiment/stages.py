@@ -15,19 +15,21 @@ from pathlib import Path
 
 import yaml
 
-from edit_plugin.experiment.conditions import DPO, KRSL, SFT, Condition
+from edit_plugin.experiment.conditions import DPO, KRSL, ONPOLICY, SFT, Condition
 from edit_plugin.experiment.data import ExperimentData, count_rows
 from edit_plugin.experiment.plan import PAIRS_BENCHMARK, RESERVED_ROW, Plan
 
-TRAIN, EVAL = "train", "eval"
+TRAIN, EVAL, MINE = "train", "eval", "mine"
 TEACHER_FORCED = PAIRS_BENCHMARK  # the benchmark name of the teacher-forced metrics
+ONPOLICY_PAIRS = "heldout_onpolicy"  # ... on the held-out pairs of the seed's stage-1 model's mistakes
+PAIR_BENCHMARKS = (TEACHER_FORCED, ONPOLICY_PAIRS)
 TEACHER_MODEL = RESERVED_ROW  # the model id (and row name) of the teacher, scored on lm-eval benchmarks
 
 
 @dataclass
 class Stage:
     id: str
-    kind: str                      # train | eval
+    kind: str                      # train | eval | mine (a stage-1 model's mistakes -> pairs)
     description: str
     config: dict | None = None     # train: the Axolotl config
     loss: str | None = None        # train: sft | krsl | dpo
@@ -35,7 +37,9 @@ class Stage:
     benchmark: str | None = None   # eval
     needs: list[str] = field(default_factory=list)
     rows: int | None = None        # train: data rows (None: data not built yet)
-    benchmark_kind: str | None = None  # eval: questions | lm_eval | heldout_pairs
+    benchmark_kind: str | None = None  # eval: questions | lm_eval | heldout_pairs | heldout_onpolicy
+    seed: int | None = None        # mine: the seed whose pairs it makes
+    serves: list[str] = field(default_factory=list)  # train: the conditions whose results need this model
 
     @property
     def steps(self) -> int | None:
@@ -54,6 +58,11 @@ def model_of(plan: Plan, name: str, seed: int) -> str | None:
     if name == "base" or not c.trains:
         return "base"
     return f"s2-{name}-seed{seed}" if c.stage2 else f"s1-{c.stage1}-seed{seed}"
+
+
+def mine_id(plan: Plan, seed: int) -> str:
+    """The stage that makes seed ``seed``'s on-policy pairs."""
+    return f"mine-{model_of(plan, plan.onpolicy.source, seed)}"
 
 
 def _recipe(plan: Plan, stage: str) -> dict:
@@ -84,7 +93,7 @@ def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, se
     epochs and batch), so the three losses see the same steps on the same pairs."""
     cfg = _recipe(plan, "krsl")
     model_id = f"s2-{c.name}-seed{seed}"
-    pairs = str(data.pairs(c.pairs))
+    pairs = str(data.pairs(c.pairs, seed))
     cfg.update({"base_model": str(merged_model(work, f"s1-{c.stage1}-seed{seed}")), "seed": seed,
                 "dataset_prepared_path": str(work / "prepared" / model_id),
                 "output_dir": str(work / "models" / model_id)})
@@ -116,12 +125,14 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str,
     stages: list[Stage] = []
     seen: set[str] = set()
 
-    def add(stage: Stage) -> None:
+    def add(stage: Stage) -> Stage:
         if stage.id not in seen:
             seen.add(stage.id)
             stages.append(stage)
+            by_id[stage.id] = stage
+        return by_id[stage.id]
 
-    def add_evals(model_id: str, needs: list[str]) -> None:
+    def add_evals(model_id: str, needs: list[str], seed: int | None = None) -> None:
         for bench in plan.benchmarks:
             add(Stage(f"eval-{model_id}-{bench.name}", EVAL, f"score {model_id} on {bench.name}",
                       model=model_id, benchmark=bench.name, needs=needs))
@@ -129,25 +140,40 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str,
             add(Stage(f"eval-{model_id}-{TEACHER_FORCED}", EVAL,
                       f"teacher-forced metrics of {model_id} on held-out pairs",
                       model=model_id, benchmark=TEACHER_FORCED, needs=needs))
+        if plan.onpolicy is not None and seed in mined:
+            add(Stage(f"eval-{model_id}-{ONPOLICY_PAIRS}", EVAL,
+                      f"teacher-forced metrics of {model_id} on the held-out on-policy pairs of seed {seed}",
+                      model=model_id, benchmark=ONPOLICY_PAIRS, needs=needs + [mine_id(plan, seed)], seed=seed))
+
+    mined = {seed for name, seeds in plan.conditions.items() if plan.condition(name).pairs == ONPOLICY
+             for seed in seeds}
+    by_id: dict[str, Stage] = {}
 
     # Conditions run for every seed come first (seed-major), those run for
     # fewer seeds (ablations) after them: the main comparison finishes first.
+    # Exploratory conditions (the plan's pre-registration) come last too.
     most = max(len(seeds) for seeds in plan.conditions.values())
-    trained = [(len(seeds) < most, seed, i, name) for i, (name, seeds) in enumerate(plan.conditions.items())
+    trained = [(len(seeds) < most or name in plan.exploratory, seed, i, name)
+               for i, (name, seeds) in enumerate(plan.conditions.items())
                if plan.condition(name).trains for seed in seeds]
     for _, seed, _, name in sorted(trained):
         c = plan.condition(name)
         s1 = f"s1-{c.stage1}-seed{seed}"
         add(Stage(s1, TRAIN, f"stage 1: SFT on {c.stage1} (seed {seed})",
                   config=stage1_config(plan, work, data, c.stage1, seed, base_model), loss=SFT, model=s1,
-                  rows=count_rows(data.stage1(c.stage1))))
+                  rows=count_rows(data.stage1(c.stage1)))).serves.append(name)
         model = s1
+        if seed in mined and s1 == model_of(plan, plan.onpolicy.source, seed):
+            # Right after its model: before the evaluations that read its held-out pairs.
+            add(Stage(mine_id(plan, seed), MINE, f"{s1} answers new questions; its wrong answers make "
+                      f"seed {seed}'s on-policy pairs", model=s1, needs=[s1], seed=seed))
         if c.stage2:
             model = f"s2-{name}-seed{seed}"
+            needs = [s1] + ([mine_id(plan, seed)] if c.pairs == ONPOLICY else [])
             add(Stage(model, TRAIN, f"stage 2 of {name}: {c.stage2.upper()} on {c.pairs} pairs (seed {seed})",
                       config=stage2_config(plan, work, data, c, seed, chat_template), loss=c.stage2, model=model,
-                      needs=[s1], rows=count_rows(data.pairs(c.pairs))))
-        add_evals(model, [model])
+                      needs=needs, rows=count_rows(data.pairs(c.pairs, seed)))).serves.append(name)
+        add_evals(model, [model], seed)
     if any(not plan.condition(name).trains for name in plan.conditions):
         add_evals("base", [])
     if plan.teacher:

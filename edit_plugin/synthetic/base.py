@@ -9,8 +9,11 @@ and ``corrupt(item, error_type, rng) -> (wrong CoT, wrong answer) | None``
 (the same CoT with one error of that type, consistent after it, ending in a
 wrong answer; None when this item cannot take that error). A family that can
 also read its BBH task's questions defines ``BBH_TASK`` and
-``item_from_question(text) -> Item | None``. The functions here turn a family
-into dual-CoT records and held-out questions.
+``item_from_question(text) -> Item | None``. A family whose questions can
+say the same thing in another operand order defines
+``canonical_question(text) -> str`` (one string for all such orders) and the
+number of its distinct questions, ``DISTINCT_QUESTIONS = {hard: count}``.
+The functions here turn a family into dual-CoT records and held-out questions.
 """
 
 from __future__ import annotations
@@ -129,22 +132,67 @@ def _record(family, item: Item, wrong: tuple[str, str], error_type: str, record_
     }
 
 
-def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = None,
-                    hard: bool = False) -> list[dict]:
-    """Held-out questions with gold answers, disjoint from ``exclude`` prompts;
-    ``hard``: the family's longer variant (ids ``<task>-heldout-hard-...``)."""
+def question_key(family, question: str) -> str:
+    """One string for every wording of the same question: the family's
+    canonical form (operand order does not count) where it has one."""
+    canonical = getattr(family, "canonical_question", None)
+    return canonical(question) if canonical else question
+
+
+def distinct_questions(family, hard: bool = False) -> int | None:
+    """How many distinct questions (up to operand order) the family can ask;
+    None: more than any plan asks for."""
+    return getattr(family, "DISTINCT_QUESTIONS", {}).get(hard)
+
+
+def fresh_items(family, n: int, seed: int, exclude: set[str] | None = None, hard: bool = False,
+                by_key: bool = False):
+    """Up to ``n`` (prompt, item) of distinct new questions, in draw order.
+    ``exclude`` holds prompts, or with ``by_key`` question keys
+    (`question_key`), so that another operand order of an excluded or
+    already drawn question is not new either."""
     rng = random.Random(seed)
     exclude = exclude or set()
-    out: list[dict] = []
     seen: set[str] = set()
-    kind = "heldout-hard" if hard else "heldout"
-    for item in _draws(family, rng, n, f"{'hard ' if hard else ''}held-out questions", hard):
+    count = 0
+    for item in _draws(family, rng, n, f"{'hard ' if hard else ''}new questions", hard):
         prompt = build_prompt(item.question, family.DESCRIPTION)
-        if prompt in exclude or prompt in seen:
+        key = question_key(family, item.question) if by_key else prompt
+        if key in exclude or key in seen:
             continue
-        seen.add(prompt)
-        out.append({"id": f"{family.TASK}-{kind}-{seed}-{len(out)}", "task": family.TASK,
-                    "prompt": prompt, "answer": item.answer})
-        if len(out) == n:
-            break
-    return out
+        seen.add(key)
+        count += 1
+        yield prompt, item
+        if count == n:
+            return
+
+
+def build_questions(family, n: int, seed: int = 1, exclude: set[str] | None = None,
+                    hard: bool = False, by_key: bool = False) -> list[dict]:
+    """Held-out questions with gold answers, disjoint from ``exclude`` (prompts,
+    or question keys with ``by_key``); ``hard``: the family's longer variant
+    (ids ``<task>-heldout-hard-...``)."""
+    kind = "heldout-hard" if hard else "heldout"
+    return [{"id": f"{family.TASK}-{kind}-{seed}-{i}", "task": family.TASK, "prompt": prompt, "answer": item.answer}
+            for i, (prompt, item) in enumerate(fresh_items(family, n, seed, exclude, hard, by_key))]
+
+
+def fresh_pairs(family, n: int, seed: int, exclude_keys: set[str] | None = None, error_types=None,
+                id_prefix: str = "fresh") -> list[dict]:
+    """``n`` dual records on new questions: none shares a question key
+    (`question_key`) with ``exclude_keys`` or with another; error types in
+    turn, another where the first cannot apply. Raises `RuntimeError` when
+    the family has fewer such questions."""
+    error_types = tuple(error_types or family.ERROR_TYPES)
+    corrupt_rng = random.Random(f"{family.TASK}-fresh-pairs-{seed}")
+    records: list[dict] = []
+    for _, item in fresh_items(family, 100 * n + 1000, seed, exclude_keys, by_key=True):
+        first = len(records) % len(error_types)
+        for error_type in error_types[first:] + error_types[:first]:
+            wrong = family.corrupt(item, error_type, corrupt_rng)
+            if wrong is not None:
+                records.append(_record(family, item, wrong, error_type, f"{family.TASK}-{id_prefix}-{seed}-{len(records)}"))
+                break
+        if len(records) == n:
+            return records
+    raise RuntimeError(f"{family.TASK}: cannot find {n} new questions for pairs (found {len(records)})")

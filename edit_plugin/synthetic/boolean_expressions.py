@@ -9,6 +9,7 @@ variant), then combines them, one operator per step. Errors:
 from __future__ import annotations
 
 import random
+import re
 import sys
 
 from edit_plugin.prompts import COT_OPENING, format_answer_sentence
@@ -110,3 +111,31 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
 def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
                        hard: bool = False) -> list[dict]:
     return build_questions(sys.modules[__name__], n, seed, exclude, hard)
+
+
+_OPERAND_RE = re.compile(r"not \( \w+ \w+ \w+ \)|\( \w+ \w+ \w+ \)|not \w+")
+_INNER_RE = re.compile(r"(not )?\( (\w+) (and|or) (\w+) \)")
+# Counted by enumerating every operand shape (tests/test_splits.py checks it).
+DISTINCT_QUESTIONS = {False: 210, True: 2590}
+
+
+def canonical_question(question: str) -> str:
+    """The question with operand order dropped: "and" and "or" commute, and
+    "and" binds first, so the and-chains are sorted, then the or-terms."""
+    def operand(text: str) -> str:
+        inner = _INNER_RE.fullmatch(text)
+        if not inner:
+            return text
+        left, right = sorted((inner.group(2), inner.group(4)))
+        return f"{inner.group(1) or ''}( {left} {inner.group(3)} {right} )"
+
+    body = question.removesuffix(" is")
+    operands = [operand(t) for t in _OPERAND_RE.findall(body)]
+    connectives = [w for w in _OPERAND_RE.sub(" ", body).split() if w in _OPS]
+    groups = [[operands[0]]]
+    for connective, term in zip(connectives, operands[1:]):
+        if connective == "and":
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+    return " or ".join(sorted(" and ".join(sorted(group)) for group in groups))

@@ -83,3 +83,10 @@ def generate_pairs(n: int, seed: int = 0, error_types=ERROR_TYPES) -> list[dict]
 def generate_questions(n: int, seed: int = 1, exclude: set[str] | None = None,
                        hard: bool = False) -> list[dict]:
     return build_questions(sys.modules[__name__], n, seed, exclude, hard)
+
+
+def canonical_question(question: str) -> str:
+    """The question with the order of its listed objects dropped."""
+    listed, _, asked = question.partition(". How many ")
+    phrases = listed.removeprefix("I have ").replace(", and ", ", ").split(", ")
+    return ", ".join(sorted(phrases)) + " | " + asked
