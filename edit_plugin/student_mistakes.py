@@ -79,7 +79,10 @@ def answer_questions(model_path: str, questions: list[dict], out: Path, *, max_n
 
         model, tokenizer = load_for_decoding(model_path)
         journal.parent.mkdir(parents=True, exist_ok=True)
+        torn = journal.is_file() and journal.stat().st_size and not journal.read_bytes().endswith(b"\n")
         with open(journal, "a", encoding="utf-8") as handle:
+            if torn:
+                handle.write("\n")  # the torn line stays unreadable; the next answers start a line of their own
             batches = generate_batches(model, tokenizer, [q["prompt"] for q in pending], max_new_tokens,
                                        batch_size, desc, samples, temperature, seed)
             for q, outputs in zip(pending, batches):
