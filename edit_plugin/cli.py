@@ -134,13 +134,28 @@ def _generate(args) -> int:
         raise SystemExit(f"edit-cot generate: {error}") from None
     if not questions and not known:
         raise SystemExit("edit-cot generate: no questions to ask (check --questions, --tasks, --incorrect)")
+    student_summary = None
+    if args.mistakes_from:
+        # The student answers the questions instead of the teacher; the teacher rectifies its wrong CoTs.
+        from edit_plugin.student_mistakes import teacher_question_mistakes
+
+        samples = args.samples or 1
+        student_known, student_summary = teacher_question_mistakes(
+            args.mistakes_from, questions, out, max_new_tokens=args.max_gen_toks, samples=samples,
+            temperature=args.sample_temperature if samples > 1 else 0.0)
+        questions, known = [], list(known) + student_known
+        extra = {**extra, "student": student_summary}
     teacher = lm_eval_teacher(args.teacher, args.model_args, args.max_gen_toks)
     stats = build_dual_cots(questions, teacher, out, known=known, attempts=args.attempts,
                             chunk_size=args.chunk_size, template_dir=args.templates,
                             ccp_examples=ccp_examples,
                             pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra,
-                            samples=args.samples or 0, sample_temperature=args.sample_temperature,
-                            cep_samples=args.cep_samples)
+                            samples=0 if args.mistakes_from else args.samples or 0,
+                            sample_temperature=args.sample_temperature, cep_samples=args.cep_samples)
+    if student_summary is not None:
+        from edit_plugin.student_mistakes import mark_student_pairs
+
+        stats["student_pairs"] = mark_student_pairs(out, {m.question.id for m in student_known})
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, {'repeat.jsonl, ' if args.samples else ''}summary.json, journal.jsonl -> {out}")
     return 0

@@ -143,3 +143,47 @@ def programmatic_mistakes(model_path: str, tasks: dict[str, int], out: Path, see
 def write_mistake_files(out: Path, pairs: list[dict], summary: dict) -> None:
     write_records(Path(out) / "dual_cot.jsonl", pairs)
     write_json(Path(out) / "summary.json", summary)
+
+
+def teacher_question_mistakes(model_path: str, questions: list, out: Path, **answering) -> tuple[list, dict]:
+    """For an LLM teacher: the student answers ``questions`` (`TeacherQuestion`s,
+    in the training prompt format); its wrong CoTs come back as
+    `KnownMistake`s for the pipeline to rectify with the answer hint, and the
+    answers are counted by what they were."""
+    from edit_plugin.prompts import build_prompt
+    from edit_plugin.teacher.mistakes import KnownMistake
+
+    rows = [{"id": q.id, "task": q.task, "prompt": build_prompt(q.question, q.description), "answer": q.gold}
+            for q in questions]
+    answers = answer_questions(model_path, rows, Path(out) / "student", **answering)
+    known, counts = [], Counter()
+    for q in questions:
+        for answer in answers[q.id]:
+            reason = "cut" if answer["cut"] else "loop" if is_loop(answer["completion"]) else \
+                {"correct": "right", "hedged": "hedged", "unreadable": "no_answer"}.get(q.verdict(answer["completion"]), WRONG)
+            counts[reason] += 1
+            if reason == WRONG and q.id not in {m.question.id for m in known}:  # one pair per question
+                known.append(KnownMistake(q, answer["completion"].strip(), None, None))
+    return known, {"mistakes_from": str(model_path), "questions": len(questions),
+                   "answers_by_outcome": {reason: counts[reason] for reason in (WRONG,) + SKIP_REASONS}}
+
+
+def mark_student_pairs(out: Path, student_ids: set[str]) -> int:
+    """Relabel the pairs the pipeline built from the student's CoTs ``source:
+    student`` (in ``dual_cot.jsonl`` and the summary's pair counts)."""
+    from edit_plugin.records import iter_records
+
+    path, summary_path = Path(out) / "dual_cot.jsonl", Path(out) / "summary.json"
+    pairs = list(iter_records(path)) if path.is_file() else []
+    for pair in pairs:
+        if pair.get("id") in student_ids and pair.get("source") == "rectified":
+            pair["source"] = "student"
+    write_records(path, pairs)
+    marked = sum(p.get("source") == "student" for p in pairs)
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        counts = summary.get("pairs", {})
+        counts["rectified"] = counts.get("rectified", 0) - marked
+        counts["student"] = marked
+        write_json(summary_path, summary)
+    return marked

@@ -115,3 +115,30 @@ def test_the_cli_writes_pairs_and_a_summary(tmp_path, student, capsys):
     assert summary["pairs"] == len(pairs) == summary["answers_by_outcome"]["wrong"] and pairs
     assert main(["validate", str(out / "dual_cot.jsonl")]) == 0
     assert "dual pairs from the student's wrong answers" in capsys.readouterr().out
+
+
+def test_with_an_llm_teacher_the_students_wrong_cots_are_rectified_with_the_answer_hint(tmp_path, monkeypatch):
+    from edit_plugin.student_mistakes import mark_student_pairs, teacher_question_mistakes
+    from edit_plugin.teacher.build import build_dual_cots
+    from test_teacher_pipeline import ScriptedTeacher, cot, q
+
+    questions = [q(1), q(2), q(3)]
+    said = {"1 + 1 =": cot(3), "2 + 2 =": cot(4), "3 + 3 =": "Hmm."}  # wrong, right, no answer
+
+    def student(model, tokenizer, prompts, *args):
+        for prompt in prompts:
+            yield [(said[prompt.split("Q:")[1].split("\n")[0].strip()], False)]
+
+    monkeypatch.setattr(decode, "load_for_decoding", lambda path: (None, None))
+    monkeypatch.setattr(decode, "generate_batches", student)
+    known, counts = teacher_question_mistakes("scripted", questions, tmp_path)
+    assert [m.question.id for m in known] == ["q1"] and known[0].cot == cot(3)
+    assert counts["answers_by_outcome"]["right"] == counts["answers_by_outcome"]["no_answer"] == 1
+
+    teacher = ScriptedTeacher({("1 + 1 =", "ahp"): [cot(2)]})
+    build_dual_cots([], teacher, tmp_path, known=known, progress=False)
+    assert teacher.calls == [("1 + 1 =", "ahp")]  # the teacher only rectifies
+    assert mark_student_pairs(tmp_path, {m.question.id for m in known}) == 1
+    (pair,) = iter_records(tmp_path / "dual_cot.jsonl")
+    assert pair["source"] == "student" and pair["rejected"] == cot(3) and pair["chosen"] == cot(2)
+    assert json.loads((tmp_path / "summary.json").read_text())["pairs"]["student"] == 1
