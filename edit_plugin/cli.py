@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from edit_plugin.keysteps import KEY_MARKINGS, MIN_EDIT
+
 
 def _fetch_student(args) -> int:
     from edit_plugin.student import fetch_student
@@ -85,8 +87,9 @@ def _keysteps(args) -> int:
 
     tokenizer = _student_tokenizer(args.tokenizer)
     records = list(iter_records(args.data))
-    summary = keystep_report(records, tokenizer, args.out, args.html_pairs)
-    print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key")
+    summary = keystep_report(records, tokenizer, args.out, args.html_pairs, args.key_marking)
+    print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key "
+          f"(key marking {summary['marking']})")
     for group in ("per_task", "per_source", "per_error_type"):
         for name, entry in summary[group].items():
             print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key "
@@ -96,8 +99,19 @@ def _keysteps(args) -> int:
     if "error_location" in summary:
         print(f"  vs the marked error step ({summary['error_location']['pairs']} pairs): "
               + _location_line(summary["error_location"]))
+    print("per key marking and error type (correct CoT with a key token at the first difference):")
+    for marking, entry in summary["per_marking"].items():
+        for error_type, group in entry["per_error_type"].items():
+            print(f"  {marking:10s} {error_type}: {group['pairs']} pairs, {100 * group['key_token_fraction']:.2f}% key "
+                  f"(correct CoT {100 * group['chosen_key_fraction']:.2f}%, wrong CoT "
+                  f"{100 * group['rejected_key_fraction']:.2f}%), at the difference {_share(group)}")
     print(f"keysteps.json, keysteps.png, keysteps.html -> {args.out}")
     return 0
+
+
+def _share(group: dict) -> str:
+    share = group["chosen_key_at_divergence"]
+    return "n/a" if share is None else f"{100 * share:.1f}%"
 
 
 def _location_line(location: dict) -> str:
@@ -356,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer", default=None, help="default: the embedded student's")
     p.add_argument("--out", type=Path, default=Path("runs/keysteps"))
     p.add_argument("--html-pairs", type=int, default=50)
+    p.add_argument("--key-marking", choices=KEY_MARKINGS, default=MIN_EDIT,
+                   help="marking of the HTML, histogram and per-pair rows (the summary gives both)")
     p.set_defaults(func=_keysteps)
 
     p = sub.add_parser("generate", help="build dual CoTs with a teacher (an lm-eval model, `synthetic` or "
