@@ -104,12 +104,12 @@ def _keysteps(args) -> int:
         for error_type, group in entry["per_error_type"].items():
             print(f"  {marking:10s} {error_type}: {group['pairs']} pairs, {100 * group['key_token_fraction']:.2f}% key "
                   f"(correct CoT {100 * group['chosen_key_fraction']:.2f}%, wrong CoT "
-                  f"{100 * group['rejected_key_fraction']:.2f}%), at the difference {_share(group)}")
+                  f"{100 * group['rejected_key_fraction']:.2f}%), at the difference {_share_at_divergence(group)}")
     print(f"keysteps.json, keysteps.png, keysteps.html -> {args.out}")
     return 0
 
 
-def _share(group: dict) -> str:
+def _share_at_divergence(group: dict) -> str:
     share = group["chosen_key_at_divergence"]
     return "n/a" if share is None else f"{100 * share:.1f}%"
 

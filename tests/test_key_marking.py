@@ -227,3 +227,18 @@ def test_the_report_gives_both_markings_per_error_type(chat_tokenizer, tmp_path)
     calculation = {m: summary["per_marking"][m]["per_error_type"]["calculation"] for m in (MIN_EDIT, DIVERGENCE)}
     assert calculation[MIN_EDIT] == calculation[DIVERGENCE]
     assert calculation[MIN_EDIT]["chosen_key_at_divergence"] == 1.0
+
+
+def test_the_keysteps_command_prints_both_markings(student_path, tmp_path, capsys):
+    import json
+
+    from edit_plugin.cli import main
+
+    data = tmp_path / "pairs.jsonl"
+    data.write_text(json.dumps({**INSERTED, "error_type": "knowledge"}) + "\n")
+    assert main(["keysteps", str(data), "--tokenizer", str(student_path), "--out", str(tmp_path / "out"),
+                 "--key-marking", DIVERGENCE]) == 0
+    printed = capsys.readouterr().out
+    assert "key marking divergence" in printed
+    assert "min_edit   knowledge: 1 pairs" in printed and "at the difference 0.0%" in printed
+    assert "divergence knowledge: 1 pairs" in printed and "at the difference 100.0%" in printed
