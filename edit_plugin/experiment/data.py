@@ -168,6 +168,7 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
         elif bench.questions is not None:
             rows = list(iter_records(bench.questions, fields=("prompt", "answer")))
             _refuse_overlap(rows, train_prompts, f"evaluation.benchmarks {bench.name!r} ({bench.questions})")
+            _refuse_unscorable(rows, f"evaluation.benchmarks {bench.name!r} ({bench.questions})")
             write_records(data.questions(bench.name), rows)
     if plan.teacher_forced is not None:
         write_records(data.heldout_pairs, _heldout_pairs(plan, train_prompts))
@@ -241,6 +242,17 @@ def _refuse_overlap(rows: list[dict], train_prompts: set[str], what: str) -> Non
     if overlap:
         raise PlanError(f"{what}: {overlap} of {len(rows)} questions are training questions; "
                         "evaluation data must be unseen")
+
+
+def _refuse_unscorable(rows: list[dict], what: str) -> None:
+    """Every question needs an answer kind (`edit_plugin.question_scoring`)."""
+    from edit_plugin.question_scoring import QuestionKindError, scoring_doc
+
+    for index, row in enumerate(rows):
+        try:
+            scoring_doc(row)
+        except QuestionKindError as err:
+            raise PlanError(f"{what}, question {index + 1}: {err}") from None
 
 
 def _heldout_questions(plan: Plan, bench, exclude: set[str]) -> list[dict]:

@@ -37,7 +37,7 @@ class Benchmark:
     heldout: int | None = None          # synthetic held-out questions per task
     hard: bool = False                  # ... of the harder variant (longer inputs)
     seed: int | None = None             # ... drawn with this seed: a development set, disjoint from the default one
-    questions: str | None = None        # or a JSONL file of prompt / answer (/ id, task)
+    questions: str | None = None        # or a JSONL file of prompt / answer (/ id, task, kind: see question_scoring)
     lm_eval: list[str] | None = None    # or lm-eval tasks / groups (edit-cot eval)
     limit: int | None = None            # lm-eval documents per task
 
