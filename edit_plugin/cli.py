@@ -123,6 +123,9 @@ def _generate(args) -> int:
     import json
 
     out = Path(args.out)
+    if args.error_types and args.teacher != "synthetic":
+        raise SystemExit("edit-cot generate: --error-types chooses the programmatic teacher's mistakes "
+                         "(--teacher synthetic)")
     if args.teacher in ("synthetic", "reference"):
         if args.samples:
             raise SystemExit(f"edit-cot generate: --samples needs a sampling teacher; the {args.teacher} teacher is "
@@ -165,11 +168,12 @@ def _generate_synthetic(args, out: Path) -> int:
 
     if args.questions not in (None, "generated", "bbh"):
         raise SystemExit("edit-cot generate: with --teacher synthetic, --questions is `bbh` or left out (generated)")
+    error_types = tuple(t.strip() for t in args.error_types.split(",") if t.strip()) if args.error_types else None
     try:
         questions = bbh_train_questions(args.task, args.limit) if args.questions == "bbh" else None
         dual, sft, summary = synthetic_teacher_run(args.task, None if questions is not None else args.n,
                                                    seed=args.seed, mistake_rate=args.mistake_rate,
-                                                   questions=questions)
+                                                   questions=questions, error_types=error_types)
     except ValueError as error:
         raise SystemExit(f"edit-cot generate: {error}") from None
     if questions is not None:
@@ -414,6 +418,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mistake-rate", type=_share, default=0.25,
                    help="with --teacher synthetic: share of questions it answers wrongly (0-1)")
     p.add_argument("--seed", type=int, default=0, help="with --teacher synthetic or reference")
+    p.add_argument("--error-types", default=None,
+                   help="with --teacher synthetic: comma-separated mistakes it makes, in turn (default: the "
+                        "family's own; e.g. omission,copy for object_counting, copy,grouping for "
+                        "boolean_expressions)")
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
 

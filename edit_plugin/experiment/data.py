@@ -72,11 +72,22 @@ def file_digest(path: Path) -> str | None:
 def _train_spec(plan: Plan) -> str:
     """What the training files depend on: the data section and the content
     (not the path) of a teacher folder's files."""
-    spec = {"synthetic": asdict(plan.synthetic) if plan.synthetic else None,
+    spec = {"synthetic": _synthetic_spec(plan.synthetic),
             "dir": {name: file_digest(plan.data_dir / name) for name in ("sft.jsonl", "dual_cot.jsonl", "repeat.jsonl")}
             if plan.data_dir else None,
             "stage2_pairs": plan.stage2_pairs}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _synthetic_spec(synthetic) -> dict | None:
+    # Without error_types when unset: the spec (so the data) of plans written
+    # before the key existed is unchanged.
+    if synthetic is None:
+        return None
+    spec = asdict(synthetic)
+    if spec["error_types"] is None:
+        del spec["error_types"]
+    return spec
 
 
 def _eval_spec(plan: Plan) -> str:
@@ -190,13 +201,14 @@ def _write_training_files(plan: Plan, data: ExperimentData, sft: list[dict], sta
 
 
 def _synthetic_teacher(plan: Plan) -> tuple[list[dict], list[dict], dict]:
-    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+    from edit_plugin.synthetic.teacher import error_types_for, synthetic_teacher_run
 
     spec = plan.synthetic
     dual, sft, summaries = [], [], {}
     for task in spec.tasks:
         d, s, summary = synthetic_teacher_run(task, spec.questions_per_task, seed=spec.seed,
-                                              mistake_rate=spec.mistake_rate)
+                                              mistake_rate=spec.mistake_rate,
+                                              error_types=error_types_for(task, spec.error_types))
         dual += d
         sft += s
         summaries[task] = summary
@@ -294,10 +306,11 @@ def _heldout_pairs(plan: Plan, exclude: set[str]) -> list[dict]:
 
 def _unseen_pairs(plan: Plan, task: str, seed: int, exclude: set[str]) -> list[dict]:
     """Pairs drawn with ``seed`` (extra, then those with a prompt in ``exclude`` dropped)."""
-    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+    from edit_plugin.synthetic.teacher import error_types_for, synthetic_teacher_run
 
     dual, _, _ = synthetic_teacher_run(task, 3 * plan.teacher_forced, seed=seed,
-                                       mistake_rate=plan.synthetic.mistake_rate)
+                                       mistake_rate=plan.synthetic.mistake_rate,
+                                       error_types=error_types_for(task, plan.synthetic.error_types))
     return [r for r in dual if r["prompt"] not in exclude]
 
 

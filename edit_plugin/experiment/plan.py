@@ -29,6 +29,7 @@ class SyntheticData:
     questions_per_task: int
     mistake_rate: float = 0.25
     seed: int = 0
+    error_types: list[str] | None = None   # the teacher's mistakes, in turn (None: each family's own)
 
 
 @dataclass
@@ -95,6 +96,30 @@ def _seeds(value, where: str) -> list[int]:
     return list(value)
 
 
+def _error_types(value, tasks: list[str]) -> list[str] | None:
+    """``data.synthetic.error_types``: each kind one of the tasks can make,
+    each task given at least one (`synthetic.teacher.error_types_for`)."""
+    if value is None:
+        return None
+    where = "data.synthetic.error_types"
+    if not isinstance(value, list) or not value or not all(isinstance(k, str) for k in value):
+        raise PlanError(f"{where}: a non-empty list of mistake kinds, got {value!r}")
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import known_error_types
+    from edit_plugin.synthetic.teacher import error_types_for
+
+    known = {kind for task in tasks for kind in known_error_types(TASK_FAMILIES[task])}
+    unknown = [kind for kind in value if kind not in known]
+    if unknown:
+        raise PlanError(f"{where}: no family of the plan makes {unknown[0]!r} mistakes; known: {sorted(known)}")
+    for task in tasks:
+        try:
+            error_types_for(task, value)
+        except ValueError as err:
+            raise PlanError(f"{where}: {err}") from None
+    return list(value)
+
+
 def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     if not isinstance(raw, dict):
         raise PlanError("a plan is a YAML mapping")
@@ -110,7 +135,7 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     synthetic = None
     if "synthetic" in data:
         spec = data["synthetic"]
-        _only(spec, {"tasks", "questions_per_task", "mistake_rate", "seed"}, "data.synthetic")
+        _only(spec, {"tasks", "questions_per_task", "mistake_rate", "seed", "error_types"}, "data.synthetic")
         from edit_plugin.synthetic import TASK_FAMILIES
 
         tasks = _require(spec, "tasks", "data.synthetic")
@@ -118,7 +143,8 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         if unknown:
             raise PlanError(f"data.synthetic.tasks: unknown {unknown}; known: {sorted(TASK_FAMILIES)}")
         synthetic = SyntheticData(list(tasks), int(_require(spec, "questions_per_task", "data.synthetic")),
-                                  float(spec.get("mistake_rate", 0.25)), int(spec.get("seed", 0)))
+                                  float(spec.get("mistake_rate", 0.25)), int(spec.get("seed", 0)),
+                                  _error_types(spec.get("error_types"), tasks))
     default_seeds = _seeds(raw.get("seeds", [0]), "seeds")
     custom = raw.get("custom_conditions") or {}
     conditions: dict[str, list[int]] = {}
