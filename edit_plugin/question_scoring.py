@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from edit_plugin.benchmarks.documents import options_from_text
 from edit_plugin.scoring import KINDS, canonical_target, inferred_kind, verdict
+from edit_plugin.synthetic import TASK_FAMILIES
 
 
 class QuestionKindError(ValueError):
@@ -27,8 +28,6 @@ class QuestionKindError(ValueError):
 
 def answer_kind(row: dict) -> str:
     """The answer kind ``row`` is scored under (see the module's rule)."""
-    from edit_plugin.synthetic import TASK_FAMILIES
-
     kind = row.get("kind")
     if kind is None and row.get("task") in TASK_FAMILIES:
         kind = TASK_FAMILIES[row["task"]].ANSWER_KIND

@@ -25,7 +25,8 @@ LOG = logging.getLogger("axolotl.edit_plugin.dual_cot")
 DROP_COLUMN = "edit_drop_reason"
 
 
-def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source, field_map, key_marking):
+def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source, field_map,
+                    key_marking=MIN_EDIT):
     # The user's names of our fields: errors name them.
     fields = field_map.names(REQUIRED_FIELDS if with_rejected else SFT_FIELDS)
     columns = DUAL_COT_COLUMNS if with_rejected else SFT_COLUMNS
