@@ -1,4 +1,5 @@
-"""The one answer extractor: the text after the LAST "the answer is"."""
+"""The one answer extractor: the text after the LAST "the answer is".
+Whether that answer is right is `edit_plugin.scoring.verdict`'s call."""
 
 from __future__ import annotations
 
@@ -25,20 +26,3 @@ def extract_answer(text: str) -> str | None:
     end = _SENTENCE_END_RE.search(tail)
     answer = (tail[: end.start()] if end else tail).strip()
     return answer or None
-
-
-def normalize_answer(answer: str | None) -> str | None:
-    """Loose normal form for comparing answers: case, spaces, thousands
-    separators and surrounding punctuation do not matter."""
-    if answer is None:
-        return None
-    value = answer.strip().strip(".").strip()
-    value = re.sub(r"\s+", " ", value).lower()
-    if re.fullmatch(r"-?[\d,]+(\.\d+)?", value):
-        value = value.replace(",", "")
-    return value
-
-
-def is_correct(text: str, gold: str) -> bool:
-    """True when the answer extracted from ``text`` matches ``gold``."""
-    return normalize_answer(extract_answer(text)) == normalize_answer(gold)

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from edit_plugin.keysteps import KEY_MARKINGS, MIN_EDIT
+
 
 def _fetch_student(args) -> int:
     from edit_plugin.student import fetch_student
@@ -85,8 +87,9 @@ def _keysteps(args) -> int:
 
     tokenizer = _student_tokenizer(args.tokenizer)
     records = list(iter_records(args.data))
-    summary = keystep_report(records, tokenizer, args.out, args.html_pairs)
-    print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key")
+    summary = keystep_report(records, tokenizer, args.out, args.html_pairs, args.key_marking)
+    print(f"{summary['pairs']} pairs, {100 * summary['key_token_fraction']:.2f}% of CoT tokens are key "
+          f"(key marking {summary['marking']})")
     for group in ("per_task", "per_source", "per_error_type"):
         for name, entry in summary[group].items():
             print(f"  {group[4:]:6s} {name}: {entry['pairs']} pairs, {100 * entry['key_token_fraction']:.2f}% key "
@@ -96,8 +99,19 @@ def _keysteps(args) -> int:
     if "error_location" in summary:
         print(f"  vs the marked error step ({summary['error_location']['pairs']} pairs): "
               + _location_line(summary["error_location"]))
+    print("per key marking and error type (correct CoT with a key token at the first difference):")
+    for marking, entry in summary["per_marking"].items():
+        for error_type, group in entry["per_error_type"].items():
+            print(f"  {marking:10s} {error_type}: {group['pairs']} pairs, {100 * group['key_token_fraction']:.2f}% key "
+                  f"(correct CoT {100 * group['chosen_key_fraction']:.2f}%, wrong CoT "
+                  f"{100 * group['rejected_key_fraction']:.2f}%), at the difference {_share_at_divergence(group)}")
     print(f"keysteps.json, keysteps.png, keysteps.html -> {args.out}")
     return 0
+
+
+def _share_at_divergence(group: dict) -> str:
+    share = group["chosen_key_at_divergence"]
+    return "n/a" if share is None else f"{100 * share:.1f}%"
 
 
 def _location_line(location: dict) -> str:
@@ -113,6 +127,9 @@ def _generate(args) -> int:
         return _generate_student_mistakes(args, out)
     if args.mistakes_from and args.teacher == "reference":
         raise SystemExit("edit-cot generate: --mistakes-from works with the synthetic teacher or an LLM teacher")
+    if args.error_types and args.teacher != "synthetic":
+        raise SystemExit("edit-cot generate: --error-types chooses the programmatic teacher's mistakes "
+                         "(--teacher synthetic)")
     if args.teacher in ("synthetic", "reference"):
         if args.samples:
             raise SystemExit(f"edit-cot generate: --samples needs a sampling teacher; the {args.teacher} teacher is "
@@ -170,11 +187,12 @@ def _generate_synthetic(args, out: Path) -> int:
 
     if args.questions not in (None, "generated", "bbh"):
         raise SystemExit("edit-cot generate: with --teacher synthetic, --questions is `bbh` or left out (generated)")
+    error_types = tuple(t.strip() for t in args.error_types.split(",") if t.strip()) if args.error_types else None
     try:
         questions = bbh_train_questions(args.task, args.limit) if args.questions == "bbh" else None
         dual, sft, summary = synthetic_teacher_run(args.task, None if questions is not None else args.n,
                                                    seed=args.seed, mistake_rate=args.mistake_rate,
-                                                   questions=questions)
+                                                   questions=questions, error_types=error_types)
     except ValueError as error:
         raise SystemExit(f"edit-cot generate: {error}") from None
     if questions is not None:
@@ -393,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tokenizer", default=None, help="default: the embedded student's")
     p.add_argument("--out", type=Path, default=Path("runs/keysteps"))
     p.add_argument("--html-pairs", type=int, default=50)
+    p.add_argument("--key-marking", choices=KEY_MARKINGS, default=MIN_EDIT,
+                   help="marking of the HTML, histogram and per-pair rows (the summary gives both)")
     p.set_defaults(func=_keysteps)
 
     p = sub.add_parser("generate", help="build dual CoTs with a teacher (an lm-eval model, `synthetic` or "
@@ -439,6 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pairs from this student's own wrong answers (greedy, or --samples K at "
                         "--sample-temperature T): the gold CoT (synthetic teacher) or the teacher's AHP "
                         "rectification (an LLM teacher) as the correct side")
+    p.add_argument("--error-types", default=None,
+                   help="with --teacher synthetic: comma-separated mistakes it makes, in turn (default: the "
+                        "family's own; e.g. omission,copy for object_counting, copy,grouping for "
+                        "boolean_expressions)")
     p.add_argument("--out", type=Path, default=Path("data/teacher"))
     p.set_defaults(func=_generate)
 

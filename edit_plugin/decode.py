@@ -1,7 +1,8 @@
 """Greedy decoding of held-out questions and CoT accuracy.
 
 Uses the same prompt encoding as training (`edit_plugin.chat`) and the one
-answer extractor (`edit_plugin.answers`).
+answer rule (`edit_plugin.question_scoring`: `edit_plugin.scoring.verdict`
+under each question's answer kind).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from collections.abc import Sequence
 
 from tqdm.auto import tqdm
 
-from edit_plugin.answers import extract_answer, is_correct
+from edit_plugin.answers import extract_answer
 from edit_plugin.chat import encode_prompt
+from edit_plugin.question_scoring import is_right
 
 
 def greedy_generate(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 160,
@@ -54,11 +56,12 @@ def generate_batches(model, tokenizer, prompts: Sequence[str], max_new_tokens: i
             bar.update(len(encoded))
 
 
-def score(completions: Sequence[str], golds: Sequence[str]) -> dict:
-    """Accuracy, and how often an answer could be extracted at all."""
-    correct = sum(is_correct(text, gold) for text, gold in zip(completions, golds))
+def score(completions: Sequence[str], questions: Sequence[dict]) -> dict:
+    """Accuracy on question rows (``prompt``, ``answer``, ``task`` / ``kind``),
+    and how often an answer could be extracted at all."""
+    correct = sum(is_right(text, q) for text, q in zip(completions, questions))
     answered = sum(extract_answer(text) is not None for text in completions)
-    n = len(golds)
+    n = len(questions)
     return {"n": n, "correct": correct, "accuracy": correct / n if n else 0.0,
             "answered": answered / n if n else 0.0}
 
@@ -66,7 +69,7 @@ def score(completions: Sequence[str], golds: Sequence[str]) -> dict:
 def evaluate_model(model_path: str, questions: list[dict], max_new_tokens: int = 160,
                    batch_size: int = 16, desc: str = "decoding") -> tuple[dict, list[str]]:
     completions = generate_for(model_path, [q["prompt"] for q in questions], max_new_tokens, batch_size, desc)
-    return score(completions, [q["answer"] for q in questions]), completions
+    return score(completions, questions), completions
 
 
 def load_for_decoding(model_path: str):

@@ -7,6 +7,11 @@ its error (``error_char_start``/``error_char_end`` in the rejected CoT, as the
 synthetic teacher writes), the report gives the precision and recall of the
 rejected CoT's key tokens against that span, and the share of pairs whose
 first key token lies in it: an objective check of the key-step finder.
+
+The main report is of one key marking (``min_edit``, the default); the
+summary's ``per_marking`` gives every marking of `KEY_MARKINGS` per error
+type, with the share of pairs whose correct CoT has a key token where the
+two CoTs first differ (the decision).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edit_plugin.keysteps import key_token_masks
+from edit_plugin.keysteps import KEY_MARKINGS, MIN_EDIT, check_marking, first_divergence, key_token_masks
 from edit_plugin.plotting import pyplot_for
 
 
@@ -34,6 +39,9 @@ class PairReport:
     span_tokens: int | None = None  # rejected tokens inside the marked error
     key_in_span: int | None = None
     first_key_in_span: bool | None = None
+    # whether the correct CoT has a key token at the first token where the two
+    # CoTs differ (None: it has no token there, being a prefix of the wrong one)
+    chosen_key_at_divergence: bool | None = None
 
     @property
     def key_fraction(self) -> float:
@@ -45,15 +53,22 @@ def _tokens(tokenizer, text: str):
     return encoded["input_ids"], encoded["offset_mapping"]
 
 
-def analyse_pair(tokenizer, record: dict, index: int = 0):
+def analyse_pair(tokenizer, record: dict, index: int = 0, marking: str = MIN_EDIT):
     """(PairReport, chosen pieces, rejected pieces); a piece is (text, is_key)."""
-    c_ids, c_offsets = _tokens(tokenizer, record["chosen"])
-    r_ids, r_offsets = _tokens(tokenizer, record["rejected"])
-    c_mask, r_mask = key_token_masks(c_ids, r_ids)
+    return _analyse_tokens(record, index, _tokens(tokenizer, record["chosen"]),
+                           _tokens(tokenizer, record["rejected"]), marking)
+
+
+def _analyse_tokens(record: dict, index: int, chosen, rejected, marking: str):
+    (c_ids, c_offsets), (r_ids, r_offsets) = chosen, rejected
+    c_mask, r_mask = key_token_masks(c_ids, r_ids, marking)
     report = PairReport(
         id=str(record.get("id", index)), task=str(record.get("task", "unknown")),
         source=str(record.get("source", "unknown")), chosen_tokens=len(c_ids), rejected_tokens=len(r_ids),
         chosen_key=sum(c_mask), rejected_key=sum(r_mask), error_type=record.get("error_type"))
+    divergence = first_divergence(c_ids, r_ids)
+    if divergence is not None and divergence < len(c_ids):
+        report.chosen_key_at_divergence = c_mask[divergence]
     start, end = record.get("error_char_start"), record.get("error_char_end")
     if start is not None and end is not None:
         in_span = [s < end and e > start for s, e in r_offsets]
@@ -99,8 +114,16 @@ def _side_fractions(reports: list[PairReport]) -> dict:
             "rejected_key_fraction": sum(r.rejected_key for r in reports) / rejected if rejected else 0.0}
 
 
+def _at_divergence(reports: list[PairReport]) -> float | None:
+    """Share of pairs whose correct CoT has a key token at the first
+    difference (of those where it has a token there)."""
+    known = [r.chosen_key_at_divergence for r in reports if r.chosen_key_at_divergence is not None]
+    return sum(known) / len(known) if known else None
+
+
 def _group_entry(reports: list[PairReport]) -> dict:
-    entry = {"pairs": len(reports), "key_token_fraction": _fraction(reports), **_side_fractions(reports)}
+    entry = {"pairs": len(reports), "key_token_fraction": _fraction(reports), **_side_fractions(reports),
+             "chosen_key_at_divergence": _at_divergence(reports)}
     location = _error_location(reports)
     if location is not None:
         entry["error_location"] = location
@@ -119,6 +142,7 @@ def summarise(reports: list[PairReport]) -> dict:
         "pairs": len(reports),
         "key_token_fraction": _fraction(reports),
         **_side_fractions(reports),
+        "chosen_key_at_divergence": _at_divergence(reports),
         **{f"per_{name}": {k: _group_entry(v) for k, v in sorted(members.items())}
            for name, members in groups.items()},
     }
@@ -161,10 +185,29 @@ def write_histogram(path: Path, reports: list[PairReport]) -> None:
     plt.close(fig)
 
 
-def keystep_report(records: list[dict], tokenizer, out_dir: Path, html_pairs: int = 50) -> dict:
-    analysed = [analyse_pair(tokenizer, record, i) for i, record in enumerate(records)]
+def summarise_marking(reports: list[PairReport]) -> dict:
+    """One marking's entry of ``per_marking``: overall and per error type."""
+    by_type: dict[str, list] = defaultdict(list)
+    for r in reports:
+        by_type[r.error_type or "unknown"].append(r)
+    return {**_group_entry(reports), "per_error_type": {k: _group_entry(v) for k, v in sorted(by_type.items())}}
+
+
+def keystep_report(records: list[dict], tokenizer, out_dir: Path, html_pairs: int = 50,
+                   marking: str = MIN_EDIT) -> dict:
+    """The report of ``marking`` (HTML, histogram, per-pair rows), with every
+    marking's summary under ``per_marking``."""
+    check_marking(marking)
+    tokens = [(_tokens(tokenizer, r["chosen"]), _tokens(tokenizer, r["rejected"])) for r in records]
+    per_marking = {name: [_analyse_tokens(record, i, chosen, rejected, name)
+                          for i, (record, (chosen, rejected)) in enumerate(zip(records, tokens))]
+                   for name in KEY_MARKINGS}
+    analysed = per_marking[marking]
     reports = [report for report, _ in analysed]
     summary = summarise(reports)
+    summary["marking"] = marking
+    summary["per_marking"] = {name: summarise_marking([report for report, _ in rows])
+                              for name, rows in per_marking.items()}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "keysteps.json").write_text(json.dumps(
         {"summary": summary, "pairs": [asdict(r) for r in reports]}, indent=1))

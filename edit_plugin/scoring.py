@@ -38,6 +38,23 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", text.lower())).strip()
 
 
+# Whole gold answers that name their kind (any case).
+_WORD_KIND_OF = {word: kind for kind, words in _WORDS.items() for word in words}
+
+
+def inferred_kind(gold: str, has_options: bool) -> str | None:
+    """The answer kind a gold answer shows on its face, or None: "choice"
+    when the question lists options, "number" for a number alone, "bool",
+    "yesno" or "validity" for True/False, Yes/No, valid/invalid alone. Word
+    lists and Dyck sequences look like other text: they must be named."""
+    if has_options:
+        return "choice"
+    gold = gold.strip()
+    if NUMBER_RE.fullmatch(gold.translate(_MINUS_SIGNS)):
+        return "number"
+    return _WORD_KIND_OF.get(gold.lower())
+
+
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown answer kind {kind!r}; expected one of {KINDS}")

@@ -87,3 +87,21 @@ def test_invalid_json_fails_axolotl_with_file_and_line(tmp_path, tiny_llama):
     with pytest.raises(AxolotlRunError) as err:
         run_axolotl("train", cfg, tmp_path / "bad.log", "bad", show_progress=False)
     assert f"{data}, line 3: invalid JSON" in str(err.value)
+
+
+def test_a_key_marking_never_reuses_data_prepared_under_the_other(tmp_path, tiny_llama):
+    """Both runs name the same dataset_prepared_path; Axolotl's cache key is
+    the same for both, the plugin's folder per marking is not."""
+    from edit_plugin.synthetic import object_counting
+
+    data = tmp_path / "dual.jsonl"
+    # Objects of another category counted: an inserted step, where divergence adds key tokens.
+    write_records(data, object_counting.generate_pairs(8, seed=11, error_types=("knowledge",)))
+    fractions = {}
+    for marking in ("min_edit", "divergence"):
+        cfg = stage_config(tmp_path, "krsl", tiny_llama, data, name=f"krsl-{marking}", num_epochs=1,
+                           dataset_prepared_path=str(tmp_path / "prepared"), edit_key_marking=marking)
+        steps = run_axolotl("train", cfg, tmp_path / f"{marking}.log", marking, show_progress=False)
+        fractions[marking] = steps[0]["krsl/key_token_fraction"]
+    assert fractions["divergence"] > fractions["min_edit"]
+    assert (tmp_path / "prepared" / "edit_key_marking-divergence").is_dir()

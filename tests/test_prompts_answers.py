@@ -1,4 +1,4 @@
-from edit_plugin.answers import extract_answer, is_correct, normalize_answer
+from edit_plugin.answers import extract_answer
 from edit_plugin.prompts import build_prompt, format_answer_sentence
 
 
@@ -26,10 +26,8 @@ def test_missing_phrase_is_none_not_a_crash():
     assert extract_answer("I do not know.") is None
     assert extract_answer("") is None
     assert extract_answer("the answer is") is None
-    assert not is_correct("no answer here", "4")
 
 
-def test_numbers_compare_without_separators():
-    assert normalize_answer("-5,453") == normalize_answer("-5453")
-    assert is_correct(format_answer_sentence("-14"), "-14")
-    assert not is_correct(format_answer_sentence("-41"), "-14")
+def test_the_answer_sentence_reads_back():
+    assert extract_answer(format_answer_sentence("-14")) == "-14"
+    assert extract_answer(format_answer_sentence("(B)")) == "(B)"

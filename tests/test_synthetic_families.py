@@ -4,7 +4,7 @@ texts are identical before it."""
 
 import pytest
 
-from edit_plugin.answers import extract_answer, normalize_answer
+from edit_plugin.question_scoring import question_verdict
 from edit_plugin.records import record_problem
 from edit_plugin.synthetic import TASK_FAMILIES
 
@@ -65,9 +65,9 @@ def test_family_pairs(task):
     for p in pairs:
         assert record_problem(p) is None
         assert p["answer"] == solve(task, p["prompt"])
-        assert normalize_answer(extract_answer(p["chosen"])) == normalize_answer(p["answer"])
-        assert normalize_answer(extract_answer(p["rejected"])) == normalize_answer(p["rejected_answer"])
-        assert normalize_answer(p["rejected_answer"]) != normalize_answer(p["answer"])
+        assert question_verdict(p["chosen"], p) == "correct"
+        assert question_verdict(p["rejected"], {**p, "answer": p["rejected_answer"]}) == "correct"
+        assert question_verdict(p["rejected"], p) == "wrong"
         start, end = p["error_char_start"], p["error_char_end"]
         assert 0 < start < end <= len(p["rejected"])
         assert p["chosen"][:start] == p["rejected"][:start]
@@ -199,12 +199,14 @@ def test_hard_items_are_longer_and_their_cot_reaches_the_gold_answer(task):
     corrupted = dict.fromkeys(family.ERROR_TYPES, 0)
     for item in hard:
         gold = solve(task, build_prompt(item.question, family.DESCRIPTION))
-        assert normalize_answer(extract_answer(item.chosen)) == normalize_answer(item.answer) == normalize_answer(gold)
+        row = {"task": task, "prompt": build_prompt(item.question, family.DESCRIPTION), "answer": gold}
+        assert item.answer == gold and question_verdict(item.chosen, row) == "correct"
         for error_type in family.ERROR_TYPES:  # the errors still fit the longer CoTs
             wrong = family.corrupt(item, error_type, rng)
             if wrong is not None:
                 text, answer = wrong
-                assert normalize_answer(extract_answer(text)) == normalize_answer(answer) != normalize_answer(gold)
+                assert question_verdict(text, {**row, "answer": answer}) == "correct"
+                assert question_verdict(text, row) == "wrong"
                 corrupted[error_type] += 1
     assert all(count >= 20 for count in corrupted.values()), corrupted
 

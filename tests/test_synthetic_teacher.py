@@ -5,7 +5,7 @@ import filecmp
 
 import pytest
 
-from edit_plugin.answers import extract_answer, normalize_answer
+from edit_plugin.question_scoring import question_verdict
 from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, record_problem, validate_file
 from edit_plugin.synthetic import TASK_FAMILIES
 from edit_plugin.synthetic.teacher import mistaken_indices, synthetic_teacher_run, write_teacher_files
@@ -19,9 +19,9 @@ def test_a_quarter_of_the_answers_are_wrong_and_rectified(task):
     for r in dual:
         assert record_problem(r) is None
         # Either way the chosen CoT is right and the rejected one wrong by one error in the marked step.
-        assert normalize_answer(extract_answer(r["chosen"])) == normalize_answer(r["answer"])
-        assert normalize_answer(extract_answer(r["rejected"])) == normalize_answer(r["rejected_answer"])
-        assert normalize_answer(r["rejected_answer"]) != normalize_answer(r["answer"])
+        assert question_verdict(r["chosen"], r) == "correct"
+        assert question_verdict(r["rejected"], {**r, "answer": r["rejected_answer"]}) == "correct"
+        assert question_verdict(r["rejected"], r) == "wrong"
         assert r["chosen"][: r["error_char_start"]] == r["rejected"][: r["error_char_start"]]
         assert r["error_type"] in TASK_FAMILIES[task].ERROR_TYPES
     # The teacher's mistakes are of every type the family knows.

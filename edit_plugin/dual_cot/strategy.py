@@ -17,13 +17,16 @@ from axolotl.prompt_tokenizers import DatasetWrappingStrategy
 from edit_plugin.columns import DUAL_COT_COLUMNS, SFT_COLUMNS
 from edit_plugin.dual_cot.tokenize import tokenize_dual_batch, tokenize_sft_batch
 from edit_plugin.fields import FieldMap
+from edit_plugin.keysteps import MIN_EDIT, check_marking
+from edit_plugin.plugin.cache import key_marking_of
 from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, record_problem
 
 LOG = logging.getLogger("axolotl.edit_plugin.dual_cot")
 DROP_COLUMN = "edit_drop_reason"
 
 
-def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source, field_map):
+def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, source, field_map,
+                    key_marking=MIN_EDIT):
     # The user's names of our fields: errors name them.
     fields = field_map.names(REQUIRED_FIELDS if with_rejected else SFT_FIELDS)
     columns = DUAL_COT_COLUMNS if with_rejected else SFT_COLUMNS
@@ -36,7 +39,8 @@ def _tokenize_batch(batch, indices, *, tokenizer, sequence_len, with_rejected, s
             raise DualCoTDataError(f"{source}, {where}: {problem}")
     prompts, chosen = batch[field_map.prompt], batch[field_map.chosen]
     if with_rejected:
-        results = tokenize_dual_batch(tokenizer, prompts, chosen, batch[field_map.rejected], sequence_len)
+        results = tokenize_dual_batch(tokenizer, prompts, chosen, batch[field_map.rejected], sequence_len,
+                                      key_marking=key_marking)
     else:
         results = tokenize_sft_batch(tokenizer, prompts, chosen, sequence_len)
     out = {name: [row[name] if row else [] for row, _ in results] for name in columns}
@@ -48,8 +52,9 @@ class DualCoTStrategy(DatasetWrappingStrategy):
     """Tokenize prompt + chosen (SFT) or prompt + chosen / rejected (KRSL)."""
 
     def __init__(self, tokenizer, sequence_len: int, with_rejected: bool, source: str,
-                 field_map: FieldMap | None = None):
+                 field_map: FieldMap | None = None, key_marking: str = MIN_EDIT):
         self.tokenizer = tokenizer
+        self.key_marking = check_marking(key_marking)
         self.sequence_len = sequence_len
         self.with_rejected = with_rejected
         self.source = source
@@ -71,6 +76,7 @@ class DualCoTStrategy(DatasetWrappingStrategy):
                 with_rejected=self.with_rejected,
                 source=self.source,
                 field_map=self.field_map,
+                key_marking=self.key_marking,
             ),
             batched=True,
             with_indices=True,
@@ -106,4 +112,5 @@ def build_strategy(tokenizer, cfg, ds_cfg, with_rejected: bool) -> DualCoTStrate
     source = "dataset"
     if ds_cfg is not None:
         source = str(ds_cfg.get("path") or source)
-    return DualCoTStrategy(tokenizer, int(cfg.sequence_len), with_rejected, source, FieldMap.from_config(cfg))
+    return DualCoTStrategy(tokenizer, int(cfg.sequence_len), with_rejected, source, FieldMap.from_config(cfg),
+                           key_marking_of(cfg))

@@ -3,7 +3,9 @@ the columns are those of ``edit_plugin.columns``.
 
 Masks are stored, not alpha/beta-scaled weights: Axolotl's prepared-dataset
 cache key ignores plugin arguments, so baked-in weights would be reused
-silently after a change of alpha or beta.
+silently after a change of alpha or beta. The key marking does shape the
+masks: the plugin keeps the data of each marking in a folder of its own
+(`edit_plugin.plugin.cache`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 
 from edit_plugin.chat import encode_batch
 from edit_plugin.columns import IGNORE_INDEX
-from edit_plugin.keysteps import key_token_masks
+from edit_plugin.keysteps import MIN_EDIT, key_token_masks
 
 DROP_IDENTICAL = "chosen and rejected CoTs are identical"
 DROP_TRUNCATED = "the CoT is cut away entirely by sequence_len"
@@ -42,13 +44,15 @@ def sft_row(ids: list[int], n_prompt: int, sequence_len: int) -> Result:
     return (side, None) if _has_response(side) else (None, DROP_TRUNCATED)
 
 
-def dual_row(chosen_ids: list[int], rejected_ids: list[int], n_prompt: int, sequence_len: int) -> Result:
+def dual_row(chosen_ids: list[int], rejected_ids: list[int], n_prompt: int, sequence_len: int,
+             key_marking: str = MIN_EDIT) -> Result:
     """KRSL row from the token ids of prompt + chosen and prompt + rejected
-    (sharing ``n_prompt`` prompt tokens), or (None, reason)."""
+    (sharing ``n_prompt`` prompt tokens), or (None, reason); ``key_marking``
+    one of `edit_plugin.keysteps.KEY_MARKINGS`."""
     if chosen_ids == rejected_ids:
         return None, DROP_IDENTICAL
     # Align the CoT tokens only: the prompt is shared by both sides.
-    c_mask, r_mask = key_token_masks(chosen_ids[n_prompt:], rejected_ids[n_prompt:])
+    c_mask, r_mask = key_token_masks(chosen_ids[n_prompt:], rejected_ids[n_prompt:], key_marking)
     chosen = _side(chosen_ids, n_prompt, c_mask, sequence_len)
     rejected = _side(rejected_ids, n_prompt, r_mask, sequence_len)
     if not (_has_response(chosen) and _has_response(rejected)):
@@ -68,12 +72,13 @@ def dual_row(chosen_ids: list[int], rejected_ids: list[int], n_prompt: int, sequ
 
 
 def tokenize_dual_batch(tokenizer, prompts: Sequence[str], chosen: Sequence[str],
-                        rejected: Sequence[str], sequence_len: int, use_chat_template=None) -> list[Result]:
+                        rejected: Sequence[str], sequence_len: int, use_chat_template=None,
+                        key_marking: str = MIN_EDIT) -> list[Result]:
     encoded = encode_batch(tokenizer, prompts, list(zip(chosen, rejected)), use_chat_template)
     return [
         (None, DROP_IDENTICAL) if c.strip() == r.strip()
         else (None, DROP_TEMPLATE) if c_ids is None or r_ids is None
-        else dual_row(c_ids, r_ids, n_prompt, sequence_len)
+        else dual_row(c_ids, r_ids, n_prompt, sequence_len, key_marking)
         for c, r, ((c_ids, r_ids), n_prompt) in zip(chosen, rejected, encoded)
     ]
 
@@ -86,9 +91,10 @@ def tokenize_sft_batch(tokenizer, prompts: Sequence[str], chosen: Sequence[str],
 
 
 def tokenize_dual(tokenizer, prompt: str, chosen: str, rejected: str, sequence_len: int,
-                  use_chat_template=None) -> Result:
+                  use_chat_template=None, key_marking: str = MIN_EDIT) -> Result:
     """One KRSL row, or (None, reason) when the pair cannot teach anything."""
-    return tokenize_dual_batch(tokenizer, [prompt], [chosen], [rejected], sequence_len, use_chat_template)[0]
+    return tokenize_dual_batch(tokenizer, [prompt], [chosen], [rejected], sequence_len, use_chat_template,
+                               key_marking)[0]
 
 
 def tokenize_sft(tokenizer, prompt: str, chosen: str, sequence_len: int, use_chat_template=None) -> Result:

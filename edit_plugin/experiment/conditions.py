@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from edit_plugin.keysteps import KEY_MARKINGS, MIN_EDIT
+
 # Stage-1 data sets (rows of the SFT JSONL format).
 TEACHER = "teacher"          # D+: the teacher's own correct CoTs
 ALL_CORRECT = "all_correct"  # D+ ∪ D-+: every correct CoT (the authors' stage 1)
@@ -38,6 +40,7 @@ class Condition:
     alpha: float = 1.0             # KRSL weights
     beta: float = 0.025
     dpo_beta: float = 0.1
+    key_marking: str = MIN_EDIT    # key tokens of a KRSL / key-DPO stage 2 (edit_key_marking)
     stage2_overrides: tuple = ()   # (key, value) pairs: Axolotl keys of this condition's stage 2 (a sweep)
 
     @property
@@ -69,14 +72,15 @@ _ERROR_PREFIX = "edit_error_"
 def condition(name: str, custom: dict[str, dict] | None = None) -> Condition:
     """The condition called ``name``: built in, ``edit_error_<type>``, or one
     of ``custom`` (name -> {like: BUILT_IN, alpha:, beta:, dpo_beta:, pairs:,
-    stage2_overrides: {learning_rate: ...}})."""
+    key_marking:, stage2_overrides: {learning_rate: ...}})."""
     custom = custom or {}
     if name in custom:
         spec = dict(custom[name])
         like = spec.pop("like", None)
         if like is None:
             raise ValueError(f"custom condition {name!r} needs `like:` (a built-in condition)")
-        unknown = set(spec) - {"alpha", "beta", "dpo_beta", "pairs", "description", "stage2_overrides"}
+        unknown = set(spec) - {"alpha", "beta", "dpo_beta", "pairs", "key_marking", "description",
+                              "stage2_overrides"}
         if unknown:
             raise ValueError(f"custom condition {name!r}: unknown keys {sorted(unknown)}")
         base = condition(like)
@@ -102,6 +106,10 @@ def _checked(c: Condition) -> Condition:
                          f"{' or '.join(SEPARATE_PAIRS)}")
     if c.alpha < 0 or c.beta < 0 or (c.alpha == 0 and c.beta == 0):
         raise ValueError(f"condition {c.name!r}: alpha and beta must be >= 0 and not both 0")
+    if c.key_marking not in KEY_MARKINGS:
+        raise ValueError(f"condition {c.name!r}: key_marking must be one of {', '.join(KEY_MARKINGS)}")
+    if c.key_marking != MIN_EDIT and c.stage2 != KRSL:
+        raise ValueError(f"condition {c.name!r}: key_marking applies to a KRSL (or key-DPO) stage 2 only")
     return c
 
 

@@ -88,16 +88,26 @@ def file_digest(path: Path) -> str | None:
 def _train_spec(plan: Plan) -> str:
     """What the training files depend on: the data section and the content
     (not the path) of a teacher folder's files."""
-    synthetic = asdict(plan.synthetic) if plan.synthetic else None
-    if synthetic and synthetic["distinct"] == DISTINCT_PROMPT:
-        del synthetic["distinct"]  # the spec of plans written before `distinct`: their results still resume
-    spec = {"synthetic": synthetic,
+    spec = {"synthetic": _synthetic_spec(plan.synthetic),
             "dir": {name: file_digest(plan.data_dir / name) for name in ("sft.jsonl", "dual_cot.jsonl", "repeat.jsonl")}
             if plan.data_dir else None,
             "stage2_pairs": plan.stage2_pairs}
     if plan.extra_pairs:
         spec["extra_pairs"] = asdict(plan.extra_pairs)
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _synthetic_spec(synthetic) -> dict | None:
+    # Without error_types when unset: the spec (so the data) of plans written
+    # before the key existed is unchanged.
+    if synthetic is None:
+        return None
+    spec = asdict(synthetic)
+    if spec["error_types"] is None:
+        del spec["error_types"]
+    if spec["distinct"] == DISTINCT_PROMPT:
+        del spec["distinct"]  # likewise for plans written before `distinct`
+    return spec
 
 
 def _eval_spec(plan: Plan) -> str:
@@ -226,6 +236,7 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
         elif bench.questions is not None:
             rows = list(iter_records(bench.questions, fields=("prompt", "answer")))
             _refuse_overlap(rows, train_prompts, f"evaluation.benchmarks {bench.name!r} ({bench.questions})")
+            _refuse_unscorable(rows, f"evaluation.benchmarks {bench.name!r} ({bench.questions})")
             write_records(data.questions(bench.name), rows)
     if plan.teacher_forced is not None:
         write_records(data.heldout_pairs, _heldout_pairs(plan, train_prompts))
@@ -318,19 +329,22 @@ def _write_disjoint_evaluation_files(plan: Plan, data: ExperimentData, training_
         elif bench.questions is not None:
             rows = list(iter_records(bench.questions, fields=("prompt", "answer")))
             _refuse_overlap(rows, {r["prompt"] for r in training_rows}, f"evaluation.benchmarks {bench.name!r}")
+            _refuse_unscorable(rows, f"evaluation.benchmarks {bench.name!r} ({bench.questions})")
         else:
             continue
         write_records(data.questions(bench.name), rows)
         _merge_keys(used, rows)
     if isinstance(plan.teacher_forced, int):
         from edit_plugin.synthetic.base import fresh_pairs
+        from edit_plugin.synthetic.teacher import error_types_for
 
         seed = plan.teacher_forced_seed if plan.teacher_forced_seed is not None else plan.synthetic.seed + PAIRS_SEED_OFFSET
         pairs = []
         for task in plan.synthetic.tasks:
             n = plan.teacher_forced_per_task.get(task, plan.teacher_forced)
             pairs += _fresh("evaluation.teacher_forced", task, lambda: fresh_pairs(
-                TASK_FAMILIES[task], n, seed, used.get(task, set()), id_prefix="heldout-pairs"))
+                TASK_FAMILIES[task], n, seed, used.get(task, set()),
+                error_types_for(task, plan.synthetic.error_types), id_prefix="heldout-pairs"))
         write_records(data.heldout_pairs, pairs)
         _merge_keys(used, pairs)
     elif plan.teacher_forced is not None:
@@ -343,13 +357,14 @@ def _write_disjoint_evaluation_files(plan: Plan, data: ExperimentData, training_
 
 
 def _synthetic_teacher(plan: Plan) -> tuple[list[dict], list[dict], dict]:
-    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+    from edit_plugin.synthetic.teacher import error_types_for, synthetic_teacher_run
 
     spec = plan.synthetic
     dual, sft, summaries = [], [], {}
     for task in spec.tasks:
         d, s, summary = synthetic_teacher_run(task, spec.questions_per_task, seed=spec.seed,
-                                              mistake_rate=spec.mistake_rate)
+                                              mistake_rate=spec.mistake_rate,
+                                              error_types=error_types_for(task, spec.error_types))
         dual += d
         sft += s
         summaries[task] = summary
@@ -397,6 +412,17 @@ def _refuse_overlap(rows: list[dict], train_prompts: set[str], what: str) -> Non
                         "evaluation data must be unseen")
 
 
+def _refuse_unscorable(rows: list[dict], what: str) -> None:
+    """Every question needs an answer kind (`edit_plugin.question_scoring`)."""
+    from edit_plugin.question_scoring import QuestionKindError, scoring_doc
+
+    for index, row in enumerate(rows):
+        try:
+            scoring_doc(row)
+        except QuestionKindError as err:
+            raise PlanError(f"{what}, question {index + 1}: {err}") from None
+
+
 def _heldout_questions(plan: Plan, bench, exclude: set[str]) -> list[dict]:
     from edit_plugin.synthetic import TASK_FAMILIES
 
@@ -436,10 +462,11 @@ def _heldout_pairs(plan: Plan, exclude: set[str]) -> list[dict]:
 
 def _unseen_pairs(plan: Plan, task: str, seed: int, exclude: set[str]) -> list[dict]:
     """Pairs drawn with ``seed`` (extra, then those with a prompt in ``exclude`` dropped)."""
-    from edit_plugin.synthetic.teacher import synthetic_teacher_run
+    from edit_plugin.synthetic.teacher import error_types_for, synthetic_teacher_run
 
     dual, _, _ = synthetic_teacher_run(task, 3 * plan.teacher_forced, seed=seed,
-                                       mistake_rate=plan.synthetic.mistake_rate)
+                                       mistake_rate=plan.synthetic.mistake_rate,
+                                       error_types=error_types_for(task, plan.synthetic.error_types))
     return [r for r in dual if r["prompt"] not in exclude]
 
 

@@ -3,7 +3,9 @@
 unit the report's paired bootstrap resamples.
 
 - questions (synthetic held-out, or the user's file): greedy decoding with
-  the training prompt format (`edit_plugin.decode`), the one answer scorer;
+  the training prompt format (`edit_plugin.decode`), scored by
+  `edit_plugin.scoring.verdict` under each question's answer kind
+  (`edit_plugin.question_scoring`), the rule of the lm-eval tasks too;
 - lm-eval tasks: ``edit-cot eval --tasks ... --log-samples`` as a subprocess;
 - held-out pairs: the teacher-forced metrics (`edit_plugin.evaluation.teacher_forced`).
 """
@@ -14,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edit_plugin.answers import extract_answer, is_correct
+from edit_plugin.answers import extract_answer
+from edit_plugin.question_scoring import is_right
 from edit_plugin.records import iter_jsonl
 
 
@@ -24,7 +27,7 @@ def score_questions(model_path: str, questions: list[dict], max_new_tokens: int,
 
     completions = generate_for(model_path, [q["prompt"] for q in questions], max_new_tokens, batch_size, desc)
     return [{"question_id": q.get("id", str(i)), "task": q.get("task", ""),
-             "correct": is_correct(text, q["answer"]), "answered": extract_answer(text) is not None,
+             "correct": is_right(text, q), "answered": extract_answer(text) is not None,
              "completion": text}
             for i, (q, text) in enumerate(zip(questions, completions))]
 

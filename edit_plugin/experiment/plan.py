@@ -32,6 +32,7 @@ class SyntheticData:
     questions_per_task: int
     mistake_rate: float = 0.25
     seed: int = 0
+    error_types: list[str] | None = None   # the teacher's mistakes, in turn (None: each family's own)
     # When two questions are the same: the same prompt (as the first plans
     # drew them), or the same up to operand order; then every evaluation set
     # is also disjoint from every other one.
@@ -69,7 +70,7 @@ class Benchmark:
     heldout: int | None = None          # synthetic held-out questions per task
     hard: bool = False                  # ... of the harder variant (longer inputs)
     seed: int | None = None             # ... drawn with this seed: a development set, disjoint from the default one
-    questions: str | None = None        # or a JSONL file of prompt / answer (/ id, task)
+    questions: str | None = None        # or a JSONL file of prompt / answer (/ id, task, kind: see question_scoring)
     lm_eval: list[str] | None = None    # or lm-eval tasks / groups (edit-cot eval)
     limit: int | None = None            # lm-eval documents per task
     per_task: dict[str, int] = field(default_factory=dict)  # heldout: other counts for some tasks
@@ -135,6 +136,30 @@ def _seeds(value, where: str) -> list[int]:
     return list(value)
 
 
+def _error_types(value, tasks: list[str]) -> list[str] | None:
+    """``data.synthetic.error_types``: each kind one of the tasks can make,
+    each task given at least one (`synthetic.teacher.error_types_for`)."""
+    if value is None:
+        return None
+    where = "data.synthetic.error_types"
+    if not isinstance(value, list) or not value or not all(isinstance(k, str) for k in value):
+        raise PlanError(f"{where}: a non-empty list of mistake kinds, got {value!r}")
+    from edit_plugin.synthetic import TASK_FAMILIES
+    from edit_plugin.synthetic.base import known_error_types
+    from edit_plugin.synthetic.teacher import error_types_for
+
+    known = {kind for task in tasks for kind in known_error_types(TASK_FAMILIES[task])}
+    unknown = [kind for kind in value if kind not in known]
+    if unknown:
+        raise PlanError(f"{where}: no family of the plan makes {unknown[0]!r} mistakes; known: {sorted(known)}")
+    for task in tasks:
+        try:
+            error_types_for(task, value)
+        except ValueError as err:
+            raise PlanError(f"{where}: {err}") from None
+    return list(value)
+
+
 def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     if not isinstance(raw, dict):
         raise PlanError("a plan is a YAML mapping")
@@ -150,7 +175,7 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     synthetic = None
     if "synthetic" in data:
         spec = data["synthetic"]
-        _only(spec, {"tasks", "questions_per_task", "mistake_rate", "seed", "distinct"}, "data.synthetic")
+        _only(spec, {"tasks", "questions_per_task", "mistake_rate", "seed", "distinct", "error_types"}, "data.synthetic")
         from edit_plugin.synthetic import TASK_FAMILIES
 
         tasks = _require(spec, "tasks", "data.synthetic")
@@ -161,7 +186,8 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
         if distinct not in (DISTINCT_PROMPT, DISTINCT_KEY):
             raise PlanError(f"data.synthetic.distinct: {DISTINCT_PROMPT} or {DISTINCT_KEY}, got {distinct!r}")
         synthetic = SyntheticData(list(tasks), int(_require(spec, "questions_per_task", "data.synthetic")),
-                                  float(spec.get("mistake_rate", 0.25)), int(spec.get("seed", 0)), distinct)
+                                  float(spec.get("mistake_rate", 0.25)), int(spec.get("seed", 0)),
+                                  error_types=_error_types(spec.get("error_types"), tasks), distinct=distinct)
     onpolicy = _onpolicy(data.get("onpolicy"), synthetic)
     extra_pairs = _extra_pairs(data.get("extra_pairs"), synthetic)
     default_seeds = _seeds(raw.get("seeds", [0]), "seeds")

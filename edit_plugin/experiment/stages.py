@@ -18,6 +18,7 @@ import yaml
 from edit_plugin.experiment.conditions import DPO, KRSL, ONPOLICY, SFT, Condition
 from edit_plugin.experiment.data import ExperimentData, count_rows
 from edit_plugin.experiment.plan import PAIRS_BENCHMARK, RESERVED_ROW, Plan
+from edit_plugin.keysteps import MIN_EDIT
 
 TRAIN, EVAL, MINE = "train", "eval", "mine"
 TEACHER_FORCED = PAIRS_BENCHMARK  # the benchmark name of the teacher-forced metrics
@@ -102,6 +103,8 @@ def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, se
     if c.stage2 == KRSL:
         cfg.update({"edit_krsl": True, "edit_alpha": c.alpha, "edit_beta": c.beta,
                     "datasets": [{"path": pairs, "type": "edit_plugin.dual_cot"}]})
+        if c.key_marking != MIN_EDIT:  # unset by default: existing runs keep their fingerprints
+            cfg["edit_key_marking"] = c.key_marking
         cfg.update(plan.overrides.get("krsl", {}))
     elif c.stage2 == SFT:
         for key in [k for k in cfg if k.startswith("edit_")]:

@@ -7,7 +7,7 @@ the training-arguments mixin and the stage-2 forward take them from here.
 from __future__ import annotations
 
 from dataclasses import field, make_dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -30,6 +30,13 @@ class EditArgs(BaseModel):
     edit_beta: float | None = Field(
         default=0.025, ge=0.0,
         json_schema_extra={"description": "KRSL: weight of the push-down on the wrong CoT's key tokens."},
+    )
+    edit_key_marking: Literal["min_edit", "divergence"] | None = Field(
+        default="min_edit",
+        json_schema_extra={"description": (
+            "Key tokens of the edit_plugin.dual_cot datasets: min_edit (the paper's: what a minimal "
+            "edit script touches) or divergence (also the first token where the two CoTs differ, "
+            "on each side).")},
     )
     edit_neg_nll_threshold: float | None = Field(
         default=None, gt=0.0,

@@ -9,6 +9,7 @@ import torch
 from axolotl.integrations.base import BasePlugin
 
 from edit_plugin.plugin.args import EDIT_DEFAULTS, EDIT_KEYS
+from edit_plugin.plugin.cache import key_marking_of, prepared_path_for
 from edit_plugin.plugin.checks import check_config
 from edit_plugin.plugin.devices import fix_cpu_device_map
 from edit_plugin.plugin.seeding import config_seed, seed_all
@@ -25,8 +26,10 @@ class EditPlugin(BasePlugin):
 
     def load_datasets(self, cfg, preprocess=False):
         # Loads nothing (None: Axolotl loads the datasets). It is the one hook
-        # that runs after Axolotl's normalize_config and before the model
-        # loads: where several CPU processes get a device map they can use.
+        # that runs after Axolotl's normalize_config and before the datasets
+        # and the model load: where several CPU processes get a device map
+        # they can use, and where each key marking gets its own prepared data.
+        use_prepared_path_of_marking(cfg)
         if fix_cpu_device_map(cfg):
             LOG.info("several processes on CPU: each loads the model with device_map %s", cfg.device_map)
         if not torch.cuda.is_available():
@@ -80,3 +83,16 @@ class EditPlugin(BasePlugin):
         return DualCoTCollator, {}
 
 
+
+
+def use_prepared_path_of_marking(cfg) -> None:
+    """Point ``dataset_prepared_path`` at the folder of the config's key
+    marking (`edit_plugin.plugin.cache`)."""
+    from axolotl.common.const import DEFAULT_DATASET_PREPARED_PATH
+
+    marking = key_marking_of(cfg)
+    base = cfg.dataset_prepared_path or DEFAULT_DATASET_PREPARED_PATH
+    path = prepared_path_for(str(base), marking)
+    if path != str(base):
+        LOG.info("edit_key_marking: %s: prepared data in %s", marking, path)
+        cfg.dataset_prepared_path = path

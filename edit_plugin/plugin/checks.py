@@ -59,10 +59,19 @@ def check_stage2_loss(cfg) -> None:
         )
 
 
+def check_key_marking(cfg) -> None:
+    from edit_plugin.keysteps import KEY_MARKINGS
+
+    marking = cfg.get("edit_key_marking")
+    if marking is not None and marking not in KEY_MARKINGS:
+        raise EditConfigError(f"unknown edit_key_marking '{marking}'; known: {', '.join(KEY_MARKINGS)}")
+
+
 def check_settings(cfg, cuda_available: bool) -> None:
     if cfg.get("fp16") and not cuda_available:
         raise EditConfigError("fp16: true needs a GPU; on CPU set fp16: false and bf16: false")
     check_stage2_loss(cfg)
+    check_key_marking(cfg)
     if not cfg.get("edit_krsl"):
         return
     if cfg.get("rl"):

@@ -8,6 +8,10 @@ and is consistent after it, so it ends in a wrong answer:
 - ``calculation``: a wrong intermediate value (off by a small amount);
 - ``order``: a group computed left to right where multiplication should go
   first (only where that changes the value).
+
+A mistake the student makes, made only when asked for (``EXTRA_ERROR_TYPES``):
+- ``copy``: a number of a group miscopied from the question (its minus sign
+  dropped or added), the group computed as copied.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ TASK = "multistep_arithmetic"
 ANSWER_KIND = "number"  # how `scoring.verdict` reads its answers
 DESCRIPTION = "Solve multi-step arithmetic problems."
 ERROR_TYPES = ("calculation", "order")
+EXTRA_ERROR_TYPES = ("copy",)
 _OPS = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y}
 
 
@@ -79,13 +84,17 @@ def write_cot(
     question: Question,
     wrong_values: dict[str, int] | None = None,
     left_to_right: set[str] | None = None,
+    copied: dict[str, Group] | None = None,
 ) -> tuple[str, int]:
-    """CoT text and its final answer; optional errors make it consistently wrong."""
+    """CoT text and its final answer; optional errors make it consistently
+    wrong (``copied``: a group as miscopied, name -> Group)."""
     wrong_values = wrong_values or {}
     left_to_right = left_to_right or set()
+    copied = copied or {}
     lines = [COT_OPENING]
     values = {}
     for name, group in (("A", question.left), ("B", question.right)):
+        group = copied.get(name, group)
         step, value = group.steps(left_to_right=name in left_to_right)
         value = wrong_values.get(name, value)
         values[name] = value
@@ -108,7 +117,18 @@ def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] 
     """A wrong CoT with one error of ``error_type``, or None if impossible here."""
     names = ["A", "B"]
     rng.shuffle(names)
+    if error_type == "copy":
+        return first_wrong(_miscopied_cots(item.data, names, rng), item.answer)
     return first_wrong(_wrong_cots(item.data, error_type, names, rng), item.answer)
+
+
+def _miscopied_cots(question: Question, names: list[str], rng: random.Random):
+    """One number of a group copied with its sign flipped, the group computed as copied."""
+    for name in names:
+        group = question.left if name == "A" else question.right
+        at = rng.randrange(3)
+        operands = tuple(-x if i == at else x for i, x in enumerate(group.operands))
+        yield write_cot(question, copied={name: Group(operands, group.ops)})  # type: ignore[arg-type]
 
 
 def _wrong_cots(question: Question, error_type: str, names: list[str], rng: random.Random):

@@ -1,7 +1,9 @@
 """What every task family of the programmatic teacher shares.
 
 A family module defines ``TASK``, ``ANSWER_KIND`` (a `scoring.KINDS` entry),
-``DESCRIPTION``, ``ERROR_TYPES``,
+``DESCRIPTION``, ``ERROR_TYPES`` (the mistakes it makes by default),
+optionally ``EXTRA_ERROR_TYPES`` (mistakes like a student's, made only when
+asked for, so that default runs reproduce),
 ``random_item(rng, hard=False) -> Item`` (a question, its gold answer and a
 correct CoT; ``hard``: longer inputs in the same CoT format, for
 out-of-distribution tests)
@@ -64,10 +66,26 @@ def _draws(family, rng: random.Random, n: int, wanted: str, hard: bool = False):
     raise RuntimeError(f"{family.TASK}: cannot find {n} distinct {wanted}")
 
 
+def known_error_types(family) -> tuple[str, ...]:
+    """Every mistake ``family`` can make: its default ones, then the others."""
+    return tuple(family.ERROR_TYPES) + tuple(getattr(family, "EXTRA_ERROR_TYPES", ()))
+
+
+def checked_error_types(family, error_types) -> tuple[str, ...]:
+    """``error_types`` (default: the family's ``ERROR_TYPES``), refused when
+    the family cannot make one of them."""
+    error_types = tuple(error_types or family.ERROR_TYPES)
+    unknown = [kind for kind in error_types if kind not in known_error_types(family)]
+    if unknown:
+        raise ValueError(f"{family.TASK} cannot make a {unknown[0]!r} mistake; "
+                         f"its kinds: {', '.join(known_error_types(family))}")
+    return error_types
+
+
 def build_pairs(family, n: int, seed: int = 0, error_types=None) -> list[dict]:
     """``n`` records: a correct CoT (chosen) and its one-error twin (rejected),
     error types taken in turn."""
-    error_types = tuple(error_types or family.ERROR_TYPES)
+    error_types = checked_error_types(family, error_types)
     rng = random.Random(seed)
     records: list[dict] = []
     seen: set[str] = set()
@@ -91,7 +109,7 @@ def pairs_from_questions(family, questions: list[dict], seed: int = 0, error_typ
     it could not: ``unreadable`` (outside what its CoT can express),
     ``answer_disagrees`` (its solution is not the target: never silently
     trained on) and ``no_error_fits``."""
-    error_types = tuple(error_types or family.ERROR_TYPES)
+    error_types = checked_error_types(family, error_types)
     rng = random.Random(seed)
     records: list[dict] = []
     skipped = {"unreadable": 0, "answer_disagrees": 0, "no_error_fits": 0}

@@ -6,6 +6,12 @@ adds them. Errors:
 - ``knowledge``: an object of another category counted as one of them (a
   wrong fact about the object);
 - ``calculation``: a wrong sum.
+
+Mistakes the student makes, made only when asked for (``EXTRA_ERROR_TYPES``):
+- ``omission``: an object of the category left out of the list, the sum
+  adding what is listed;
+- ``copy``: an object's quantity miscopied from the question, the sum
+  adding the miscopied one.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ TASK = "object_counting"
 ANSWER_KIND = "number"  # how `scoring.verdict` reads its answers
 DESCRIPTION = "Questions that involve enumerating objects and asking the model to count them."
 ERROR_TYPES = ("knowledge", "calculation")
+EXTRA_ERROR_TYPES = ("omission", "copy")
 CATEGORIES = {
     "fruits": ["apple", "banana", "plum", "grape", "orange", "peach", "nectarine", "raspberry"],
     "vegetables": ["carrot", "onion", "potato", "cabbage", "yam", "beet", "radish", "lettuce head"],
@@ -71,6 +78,14 @@ def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] 
         # Keep the order of the question: the intruder appears where it was listed.
         wrong_counted = [pair for pair in listed if pair in counted or pair == intruder]
         text, total = write_cot(category, wrong_counted)
+    elif error_type == "omission":
+        left_out = rng.randrange(len(counted))
+        text, total = write_cot(category, counted[:left_out] + counted[left_out + 1:])
+    elif error_type == "copy":
+        at = rng.randrange(len(counted))
+        noun, count = counted[at]
+        miscopied = rng.choice([count + d for d in (-2, -1, 1, 2) if count + d >= 1])
+        text, total = write_cot(category, counted[:at] + [(noun, miscopied)] + counted[at + 1:])
     else:
         text, total = write_cot(category, counted, wrong_sum=int(item.answer) + rng.choice([-2, -1, 1, 2]))
     return (text, str(total)) if str(total) != item.answer and total > 0 else None

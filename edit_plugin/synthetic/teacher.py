@@ -26,7 +26,7 @@ from pathlib import Path
 
 from edit_plugin.records import write_json, write_records
 from edit_plugin.synthetic import TASK_FAMILIES
-from edit_plugin.synthetic.base import build_pairs, pairs_from_questions
+from edit_plugin.synthetic.base import build_pairs, known_error_types, pairs_from_questions
 
 SFT_FIELDS = ("id", "task", "prompt", "chosen", "answer")
 
@@ -50,6 +50,20 @@ def mistaken_indices(count: int, mistake_rate: float, seed: int, task: str) -> s
     order = list(range(count))
     random.Random(f"{task}-mistakes-{seed}").shuffle(order)
     return set(order[: math.floor(check_mistake_rate(mistake_rate) * count + 0.5)])
+
+
+def error_types_for(task: str, requested) -> tuple[str, ...] | None:
+    """The kinds of ``requested`` that family ``task`` can make, in their
+    order (None for None: the family's default kinds). A mix asked of
+    several families gives each the kinds it knows; one that knows none of
+    them is refused."""
+    if requested is None:
+        return None
+    known = known_error_types(family_of(task))
+    chosen = tuple(kind for kind in requested if kind in known)
+    if not chosen:
+        raise ValueError(f"{task} makes none of the mistakes {', '.join(requested)}; its kinds: {', '.join(known)}")
+    return chosen
 
 
 def label_pairs(pairs: list[dict], wrong: set[int]) -> list[dict]:
@@ -90,23 +104,27 @@ def run_summary(task: str, seed: int, mistake_rate: float, dual: list[dict], ext
 
 
 def synthetic_teacher_run(task: str, n: int | None, seed: int = 0, mistake_rate: float = 0.25,
-                          questions: list[dict] | None = None) -> tuple[list[dict], list[dict], dict]:
+                          questions: list[dict] | None = None,
+                          error_types: tuple[str, ...] | None = None) -> tuple[list[dict], list[dict], dict]:
     """(dual records, SFT records, summary) of the programmatic teacher on
     ``n`` generated questions of family ``task``, or on given ``questions``
     (``id``, ``question``, ``target``; e.g. BBH's train part; the first ``n``
-    when ``n`` is not None) that the family can read and solve. The same
-    arguments give the same records."""
+    when ``n`` is not None) that the family can read and solve; its mistakes
+    are ``error_types`` in turn (default: the family's ``ERROR_TYPES``). The
+    same arguments give the same records."""
     family = family_of(task)
     mistake_rate = check_mistake_rate(mistake_rate)
+    # Only a run that asks for kinds says so: a default run's summary is as it always was.
+    extra: dict = {} if error_types is None else {"error_types": list(error_types)}
     if questions is None:
         if not isinstance(n, int) or n < 0:
             raise ValueError(f"n, the number of generated questions, must be a whole number >= 0; got {n!r}")
-        pairs = build_pairs(family, n, seed)
-        extra: dict = {"question_set": "generated"}
+        pairs = build_pairs(family, n, seed, error_types)
+        extra.update(question_set="generated")
     else:
         given = list(questions) if n is None else list(questions)[:n]
-        pairs, skipped = pairs_from_questions(family, given, seed)
-        extra = {"question_set": "given", "questions_read": len(given), "skipped": skipped}
+        pairs, skipped = pairs_from_questions(family, given, seed, error_types)
+        extra.update(question_set="given", questions_read=len(given), skipped=skipped)
     dual = label_pairs(pairs, mistaken_indices(len(pairs), mistake_rate, seed, task))
     return dual, sft_rows(dual), run_summary(task, seed, mistake_rate, dual, extra)
 

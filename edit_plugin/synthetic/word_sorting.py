@@ -7,6 +7,9 @@ letters). Errors:
 - ``knowledge``: a wrong alphabet position for one letter, the order
   following from it;
 - ``logic``: two neighbouring words put in the wrong order.
+
+A mistake the student makes, made only when asked for (``EXTRA_ERROR_TYPES``):
+- ``omission``: a word left out of the list (and so of the sorted answer).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ BBH_TASK = "word_sorting"
 _INSTRUCTION = "Sort the following words alphabetically: List:"
 DESCRIPTION = "Sort a list of words."
 ERROR_TYPES = ("knowledge", "logic")
+EXTRA_ERROR_TYPES = ("omission",)
 WORDS = ("apple anchor bridge butter candle costume dolphin desert eagle engine falcon forest garden "
          "glacier harbor hammer island ivory jacket jungle kettle kingdom ladder lemon marble meadow "
          "needle nectar orbit oven pepper planet quartz quiver river rocket saddle silver tiger timber "
@@ -73,7 +77,10 @@ def _item(words: list[str]) -> Item:
 
 def corrupt(item: Item, error_type: str, rng: random.Random) -> tuple[str, str] | None:
     words = item.data
-    if error_type == "logic":
+    if error_type == "omission":
+        left_out = rng.randrange(len(words))
+        text, answer = write_cot(words[:left_out] + words[left_out + 1:], _true_positions(words))
+    elif error_type == "logic":
         text, answer = write_cot(words, _true_positions(words), swap_at=rng.randrange(len(words) - 1))
     else:
         positions = _true_positions(words)

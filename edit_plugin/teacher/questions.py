@@ -20,7 +20,7 @@ from edit_plugin.benchmarks import question_sets
 from edit_plugin.benchmarks.documents import choice_doc, option_labels, options_from_text
 from edit_plugin.benchmarks.spec import of_tasks
 from edit_plugin.records import iter_jsonl, record_problem
-from edit_plugin.scoring import KINDS, NUMBER_RE, canonical_target, verdict
+from edit_plugin.scoring import KINDS, canonical_target, inferred_kind, verdict
 from edit_plugin.teacher_prompts import Exemplar
 
 QUESTION_SETS = tuple(question_sets())
@@ -73,8 +73,6 @@ class QuestionFileError(ValueError):
 
 QUESTION_FIELDS = ("question", "answer")
 _OPTIONAL_TEXT_FIELDS = ("id", "task", "description", "kind")
-_INFERRED_WORD_KINDS = {"true": "bool", "false": "bool", "yes": "yesno", "no": "yesno",
-                        "valid": "validity", "invalid": "validity"}
 
 
 def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
@@ -157,13 +155,10 @@ def _answer_kind(record: dict, answer: str, has_options: bool) -> str:
 
 
 def _inferred_kind(answer: str, has_options: bool) -> str:
-    if has_options:
-        return "choice"
-    if NUMBER_RE.fullmatch(answer):
-        return "number"
-    if answer.lower() in _INFERRED_WORD_KINDS:
-        return _INFERRED_WORD_KINDS[answer.lower()]
-    raise QuestionFileError(f"cannot infer the answer kind of {answer!r}; set field 'kind' to one of {KINDS}")
+    kind = inferred_kind(answer, has_options)
+    if kind is None:
+        raise QuestionFileError(f"cannot infer the answer kind of {answer!r}; set field 'kind' to one of {KINDS}")
+    return kind
 
 
 def _choice_label(answer: str, labels: list[str], texts: list[str]) -> str:
