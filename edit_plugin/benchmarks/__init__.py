@@ -15,6 +15,7 @@ This package imports neither `edit_plugin.evaluation` nor
 from __future__ import annotations
 
 from edit_plugin.benchmarks import agieval, arc, bbh, bbsub, gsm8k
+from edit_plugin.benchmarks import spec
 from edit_plugin.benchmarks.spec import Benchmark, QuestionSet
 
 # In the order of the paper's table; benchmarks outside it come last.
@@ -55,3 +56,33 @@ def suites() -> dict[str, list[str]]:
 def question_sets() -> dict[str, QuestionSet]:
     """The teacher's named question sets (``edit-cot generate --questions``)."""
     return {qs.name: qs for entry in BENCHMARKS for qs in entry.question_sets}
+
+
+def lm_eval_documents(name: str) -> list[tuple["Benchmark", "spec.LmEvalTask"]]:
+    """The generated lm-eval tasks a task or group name stands for (empty: not ours)."""
+    for entry in BENCHMARKS:
+        for folder in entry.task_folders():
+            if name == folder.group:
+                return [(entry, task) for task in folder.tasks]
+            for task in folder.tasks:
+                if task.name == name:
+                    return [(entry, task)]
+    return []
+
+
+def count_items(names: list[str], limit: int | None = None) -> int | None:
+    """How many documents scoring ``names`` (tasks or groups) reads, at most
+    ``limit`` per task as lm-eval's ``--limit``; None when a name is not
+    ours or its data cannot be read here."""
+    total = 0
+    for name in names:
+        tasks = lm_eval_documents(name)
+        if not tasks:
+            return None
+        for entry, task in tasks:
+            try:
+                n = len(entry.documents(task.dataset, task.part))
+            except Exception:  # no local copy and no Hub: unknown, not a failed dry run
+                return None
+            total += min(n, limit) if limit is not None else n
+    return total

@@ -101,6 +101,7 @@ class ExperimentRunner:
         self.stream = stream or sys.stdout
         self.clock = Clock()
         self._fingerprints: dict[str, str] = {}
+        self._lm_eval_items: dict[str, int | None] = {}
 
     # --- paths ----------------------------------------------------------------
     def marker(self, stage_id: str) -> Path:
@@ -175,7 +176,11 @@ class ExperimentRunner:
             return count_rows(self._pairs_file(stage))
         bench = self.plan.benchmark(stage.benchmark)
         if bench.kind == "lm_eval":
-            return (bench.limit or 250) * len(bench.lm_eval)
+            from edit_plugin.benchmarks import count_items
+
+            if bench.name not in self._lm_eval_items:  # read once: a count loads every document
+                self._lm_eval_items[bench.name] = count_items(bench.lm_eval, bench.limit)
+            return self._lm_eval_items[bench.name]
         return count_rows(self.data.questions(bench.name))
 
     def _pairs_max_length(self) -> int:

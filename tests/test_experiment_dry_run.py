@@ -1,0 +1,51 @@
+"""`--dry-run` tells the truth: every stage of a plan, which conditions each
+stage-1 model serves, where on-policy pairs come from, and the real number
+of items of each lm-eval benchmark."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from edit_plugin.benchmarks import count_items
+from edit_plugin.benchmarks.source import use_data_beside_checkout
+from edit_plugin.experiment.plan import load_plan
+from edit_plugin.experiment.runner import ExperimentRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def shared_data():
+    if not (ROOT.parent / "shared" / "data").is_dir():
+        pytest.skip("needs ../shared/data")
+    use_data_beside_checkout()
+
+
+def test_lm_eval_benchmarks_count_their_real_documents(shared_data):
+    assert count_items(["edit_bbh"]) == 1301
+    assert count_items(["edit_bbh_full_object_counting", "edit_bbh_full_boolean_expressions"], limit=100) == 200
+    assert count_items(["not_a_task_of_ours"]) is None
+
+
+def test_the_onpolicy_plan_lists_every_stage(tmp_path, shared_data):
+    plan = load_plan(ROOT / "experiments" / "cpu_onpolicy.yml")
+    out = io.StringIO()
+    stages = ExperimentRunner(plan, tmp_path / "run", results_dir=tmp_path / "results", stream=out).dry_run()
+    text = out.getvalue()
+    lines = [line for line in text.splitlines() if re.match(r"\[\d+/\d+\]", line)]
+    assert len(lines) == len(stages) == 78
+    for seed in (1, 2, 3):
+        assert f"mine-s1-all_correct-seed{seed} (to run)" in text
+        assert (f"s1-all_correct-seed{seed} (to run): stage 1: SFT on all_correct (seed {seed}); serves "
+                "edit_wo_krsl, onpolicy_sft, onpolicy_edit, onpolicy_edit_divergence, onpolicy_key_dpo") in text
+    assert "at most 360 rows (made by the mine stage), 45 steps" in text
+    assert "on ood_bbh; 200 items" in text and "on ind; 400 items" in text
+    # The mine stage comes before the evaluations that read its held-out pairs; exploratory conditions last.
+    ids = [s.id for s in stages]
+    assert ids.index("mine-s1-all_correct-seed1") < ids.index("eval-s1-all_correct-seed1-heldout_onpolicy")
+    assert ids.index("s2-onpolicy_edit-seed3") < ids.index("s2-onpolicy_key_dpo-seed1")
+    assert not (tmp_path / "results").exists()  # a dry run writes nothing there
