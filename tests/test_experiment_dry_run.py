@@ -37,11 +37,12 @@ def test_the_onpolicy_plan_lists_every_stage(tmp_path, shared_data):
     stages = ExperimentRunner(plan, tmp_path / "run", results_dir=tmp_path / "results", stream=out).dry_run()
     text = out.getvalue()
     lines = [line for line in text.splitlines() if re.match(r"\[\d+/\d+\]", line)]
-    assert len(lines) == len(stages) == 78
+    assert len(lines) == len(stages) == 93
     for seed in (1, 2, 3):
         assert f"mine-s1-all_correct-seed{seed} (to run)" in text
         assert (f"s1-all_correct-seed{seed} (to run): stage 1: SFT on all_correct (seed {seed}); serves "
-                "edit_wo_krsl, onpolicy_sft, onpolicy_edit, onpolicy_edit_divergence, onpolicy_key_dpo") in text
+                "edit_wo_krsl, onpolicy_sft, onpolicy_edit, onpolicy_edit_divergence, onpolicy_key_dpo, "
+                "edit_more_pairs") in text
     assert "at most 360 rows (made by the mine stage), 45 steps" in text
     assert "on ood_bbh; 200 items" in text and "on ind; 400 items" in text
     # The mine stage comes before the evaluations that read its held-out pairs; exploratory conditions last.
