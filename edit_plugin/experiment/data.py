@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from edit_plugin.experiment.conditions import ALL_CORRECT, REPEAT, TEACHER, select_pairs
+from edit_plugin.experiment.paths import inside
 from edit_plugin.experiment.plan import Plan, PlanError
 from edit_plugin.records import iter_records, write_json, write_records
 
@@ -38,16 +39,17 @@ class ExperimentData:
     eval_folder: Path | None = None
 
     def __post_init__(self):
-        self.eval_folder = self.eval_folder or self.folder / "eval"
+        self.eval_folder = inside(self.eval_folder or self.folder / "eval", self.folder)
 
+    # Names from the plan become file names: each path is checked to stay in the folder.
     def stage1(self, kind: str) -> Path:
-        return self.folder / f"sft_{kind}.jsonl"
+        return inside(self.folder / f"sft_{kind}.jsonl", self.folder)
 
     def pairs(self, selection: str) -> Path:
-        return self.folder / f"pairs_{selection.replace(':', '-')}.jsonl"
+        return inside(self.folder / f"pairs_{selection.replace(':', '-')}.jsonl", self.folder)
 
     def questions(self, benchmark: str) -> Path:
-        return self.eval_folder / f"questions_{benchmark}.jsonl"
+        return inside(self.eval_folder / f"questions_{benchmark}.jsonl", self.eval_folder)
 
     @property
     def heldout_pairs(self) -> Path:
@@ -157,11 +159,15 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
         dual, sft, summary = _teacher_files(plan.data_dir)
     stage2 = _sample(dual, plan.stage2_pairs, seed=plan.synthetic.seed if plan.synthetic else 0)
     if not train_done:
+        # A summary marks its files as finished: gone while they are rewritten,
+        # so a kill in between never leaves old and new files trusted together.
+        data.summary.unlink(missing_ok=True)
         _write_training_files(plan, data, sft, stage2)
         write_json(data.summary, {"spec": train_spec, "teacher": summary, "sft_rows": len(sft),
                                   "teacher_rows": count_rows(data.stage1(TEACHER)), "dual_pairs": len(dual),
                                   "stage2_pairs": len(stage2)})
     train_prompts = {r["prompt"] for r in dual} | {r["prompt"] for r in sft}
+    data.eval_summary.unlink(missing_ok=True)
     for bench in plan.benchmarks:
         if bench.heldout is not None:
             write_records(data.questions(bench.name), _heldout_questions(plan, bench, train_prompts))
