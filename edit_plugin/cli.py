@@ -131,23 +131,15 @@ def _generate(args) -> int:
         raise SystemExit(f"edit-cot generate: {error}") from None
     if not questions and not known:
         raise SystemExit("edit-cot generate: no questions to ask (check --questions, --tasks, --incorrect)")
-    from edit_plugin.model_args import ModelArgsError, secret_values
-    from edit_plugin.redact import redacted_output
-
     model_args = _model_args(args, "generate") or ""
-    try:
-        secrets = secret_values(model_args)
-    except ModelArgsError as error:
-        raise SystemExit(f"edit-cot generate: {error}") from None
-    # lm-eval logs its model arguments, and its errors name the URL: the key stays off the screen.
-    with redacted_output(secrets):
-        teacher = lm_eval_teacher(args.teacher, model_args, args.max_gen_toks)
-        stats = build_dual_cots(questions, teacher, out, known=known, attempts=args.attempts,
-                                chunk_size=args.chunk_size, template_dir=args.templates,
-                                ccp_examples=ccp_examples,
-                                pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra,
-                                samples=args.samples or 0, sample_temperature=args.sample_temperature,
-                                cep_samples=args.cep_samples)
+    _redact_secrets_of(model_args, "generate")
+    teacher = lm_eval_teacher(args.teacher, model_args, args.max_gen_toks)
+    stats = build_dual_cots(questions, teacher, out, known=known, attempts=args.attempts,
+                            chunk_size=args.chunk_size, template_dir=args.templates,
+                            ccp_examples=ccp_examples,
+                            pair_filter=_pair_filter(args), progress=not args.no_progress, extra_summary=extra,
+                            samples=args.samples or 0, sample_temperature=args.sample_temperature,
+                            cep_samples=args.cep_samples)
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, {'repeat.jsonl, ' if args.samples else ''}summary.json, journal.jsonl -> {out}")
     return 0
@@ -163,6 +155,19 @@ def _model_args(args, command: str) -> str | None:
                              "no such environment variable")
         return os.environ[args.model_args_env]
     return args.model_args
+
+
+def _redact_secrets_of(model_args: str | None, command: str) -> None:
+    """Mask the secrets of ``model_args`` in everything this command prints
+    from here on: lm-eval's log lines repeat its arguments, an error may show
+    a URL with its password."""
+    from edit_plugin.model_args import ModelArgsError, secret_values
+    from edit_plugin.redact import redact_process_output
+
+    try:
+        redact_process_output(secret_values(model_args or ""))
+    except ModelArgsError as error:
+        raise SystemExit(f"edit-cot {command}: {error}") from None
 
 
 def _generate_synthetic(args, out: Path) -> int:
@@ -282,24 +287,19 @@ def _eval(args) -> int:
         print("edit-cot eval: --model is required", file=sys.stderr)
         return 2
     model_args = _model_args(args, "eval")
+    _redact_secrets_of(model_args, "eval")
     if not model_args:
         for flag, name in (("--model", args.model), ("--peft", args.peft)):
             if name and runner.missing_local_model(name):
                 print(f"edit-cot eval: {flag} {name}: no such folder (a Hub model is named org/name)",
                       file=sys.stderr)
                 return 2
-    from edit_plugin.model_args import ModelArgsError
-
     output_dir = args.output_dir or Path("runs") / time.strftime("eval-%Y%m%d-%H%M%S")
-    try:
-        payload = runner.run_eval(args.model, Path(output_dir), peft=args.peft, suite=args.suite,
-                                  limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
-                                  batch_size=args.batch_size, label=args.label,
-                                  tasks=args.tasks.split(",") if args.tasks else None,
-                                  log_samples=args.log_samples, model_args=model_args)
-    except ModelArgsError as error:
-        print(f"edit-cot eval: {error}", file=sys.stderr)
-        return 2
+    payload = runner.run_eval(args.model, Path(output_dir), peft=args.peft, suite=args.suite,
+                              limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
+                              batch_size=args.batch_size, label=args.label,
+                              tasks=args.tasks.split(",") if args.tasks else None, log_samples=args.log_samples,
+                              model_args=model_args)
     print(runner.markdown_table([payload["summary"]]))
     written = "results.json, table.md" + (", accuracy.png" if payload["plot"] else "")
     print(f"{written} -> {output_dir}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from edit_plugin.model_args import MASK
@@ -66,13 +66,10 @@ def _stream_handlers() -> list[logging.StreamHandler]:
     return [h for logger in loggers for h in logger.handlers if isinstance(h, logging.StreamHandler)]
 
 
-@contextmanager
-def redacted_output(secrets: Sequence[str]) -> Iterator[None]:
-    """Redact ``secrets`` from sys.stdout and sys.stderr, and from logging
-    handlers that already hold one of them, until the block ends."""
-    if not any(secrets):
-        yield
-        return
+def _install(secrets: Sequence[str]) -> Callable[[], None]:
+    """Redact ``secrets`` from sys.stdout, sys.stderr and the logging handlers
+    that already write to one of them; returns what undoes it. Handlers made
+    later (lm-eval makes its own) take the wrappers, which stay valid."""
     originals = {"stdout": sys.stdout, "stderr": sys.stderr}
     wrapped = {name: RedactingStream(stream, secrets) for name, stream in originals.items()}
     by_stream = {id(stream): wrapped[name] for name, stream in originals.items()}
@@ -80,11 +77,30 @@ def redacted_output(secrets: Sequence[str]) -> Iterator[None]:
     sys.stdout, sys.stderr = wrapped["stdout"], wrapped["stderr"]
     for handler, stream in moved:
         handler.setStream(by_stream[id(stream)])
-    try:
-        yield
-    finally:
+
+    def undo() -> None:
         sys.stdout, sys.stderr = originals["stdout"], originals["stderr"]
         for handler, stream in moved:
             handler.setStream(stream)
-        # Handlers made inside the block (lm-eval makes its own) keep writing
-        # through the redacting wrappers, which stay valid after the block.
+
+    return undo
+
+
+@contextmanager
+def redacted_output(secrets: Sequence[str]) -> Iterator[None]:
+    """Redact ``secrets`` from everything printed or logged until the block ends."""
+    if not any(secrets):
+        yield
+        return
+    undo = _install(secrets)
+    try:
+        yield
+    finally:
+        undo()
+
+
+def redact_process_output(secrets: Sequence[str]) -> None:
+    """Redact ``secrets`` from everything this process prints from now on,
+    the traceback of an error that ends it included (for commands)."""
+    if any(secrets):
+        _install(secrets)

@@ -6,6 +6,7 @@ and kept out of printed and logged lines. (End to end against a server:
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
 from pathlib import Path
 
@@ -86,11 +87,23 @@ def test_redacted_output_covers_print_and_existing_log_handlers(capsys):
     assert captured.err.count("***") == 3
 
 
+def test_a_command_redacts_to_its_end_its_traceback_included():
+    code = ("import logging, warnings; from edit_plugin.redact import redact_process_output; "
+            "redact_process_output(['sk-123']); print('args api_key=sk-123'); "
+            "warnings.warn('connecting to http://u:sk-123@host'); "
+            "logging.getLogger('lm_eval').warning('arguments: sk-123'); "
+            "raise RuntimeError('cannot reach http://u:sk-123@host')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1 and "RuntimeError: cannot reach http://u:***@host" in done.stderr
+    assert "sk-123" not in done.stdout + done.stderr and done.stdout == "args api_key=***\n"
+    assert done.stderr.count("***") == 3
+
+
 def test_a_missing_variable_is_a_clear_error(capsys, monkeypatch):
     monkeypatch.delenv("EDIT_NOT_SET", raising=False)
-    assert main(["eval", "--model", "teacher", "--backend", "local-chat-completions",
-                 "--model-args", "base_url=${EDIT_NOT_SET}"]) == 2
-    assert "EDIT_NOT_SET, which is not set" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="edit-cot eval: .*EDIT_NOT_SET, which is not set"):
+        main(["eval", "--model", "teacher", "--backend", "local-chat-completions",
+              "--model-args", "base_url=${EDIT_NOT_SET}"])
     with pytest.raises(SystemExit, match="--model-args-env EDIT_NOT_SET: no such environment variable"):
         main(["eval", "--model", "teacher", "--model-args-env", "EDIT_NOT_SET"])
 

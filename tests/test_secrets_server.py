@@ -111,3 +111,18 @@ def test_edit_cot_experiment_keeps_a_teacher_secret(tmp_path, marker, tiny_llama
     assert copied["evaluation"]["teacher"]["model_args"].startswith("base_url=http://***@127.0.0.1")
     rows = [yaml.safe_load(line) for line in (out / "results" / "results.jsonl").read_text().splitlines()]
     assert {(r["condition"], r["benchmark"]) for r in rows} == {("base", "bbh"), ("teacher", "bbh")}
+
+
+def test_edit_cot_generate_keeps_a_teacher_secret(tmp_path, marker):
+    out = tmp_path / "teacher"
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"question": "What is 2 + 3?", "answer": "5"}\n'
+                         '{"question": "What is 2 + 4?", "answer": "6"}\n')
+    with FakeChatServer(marker) as server, CommandLineWatch(marker) as watch:
+        model_args = f"base_url={server.url('edit:${EDIT_TEST_SECRET}')},model=fake,tokenizer_backend=None"
+        out.mkdir()
+        _run([sys.executable, "-m", "edit_plugin.cli", "generate", "--teacher", "local-chat-completions",
+              "--model-args", model_args, "--questions", str(questions), "--attempts", "1", "--cep-samples", "1",
+              "--max-gen-toks", "32", "--out", str(out)], out / "generate.log", EDIT_TEST_SECRET=marker)
+    _assert_kept_secret(server, watch, out, marker)
+    assert (out / "summary.json").is_file() and (out / "journal.jsonl").is_file()
