@@ -11,7 +11,10 @@ was in. A model is trained only while one of its evaluations is missing, so a
 results folder carried to a fresh machine (say, committed) resumes there
 without training finished models again. A finished stage or evaluation whose
 fingerprint no longer matches the plan is an error, never a silent mix of
-two plans.
+two plans. A merged model counts only with its completion marker, written
+after its weights; every path written or removed is checked to lie in the
+work or the results folder; a teacher's model arguments reach its
+evaluation through the environment and are masked where they are written.
 """
 
 from __future__ import annotations
