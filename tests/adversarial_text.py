@@ -10,7 +10,6 @@ or busy machine.
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -71,10 +70,3 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-def timed(call, *args) -> float:
-    """Seconds one call takes."""
-    start = time.perf_counter()
-    call(*args)
-    return time.perf_counter() - start
