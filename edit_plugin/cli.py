@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -162,7 +163,9 @@ def _generate(args) -> int:
             temperature=args.sample_temperature if samples > 1 else 0.0)
         questions, known = [], list(known) + student_known
         extra = {**extra, "student": student_summary}
-    teacher = lm_eval_teacher(args.teacher, args.model_args, args.max_gen_toks)
+    model_args = _model_args(args, "generate") or ""
+    _redact_secrets_of(model_args, "generate")
+    teacher = lm_eval_teacher(args.teacher, model_args, args.max_gen_toks)
     stats = build_dual_cots(questions, teacher, out, known=known, attempts=args.attempts,
                             chunk_size=args.chunk_size, template_dir=args.templates,
                             ccp_examples=ccp_examples,
@@ -176,6 +179,31 @@ def _generate(args) -> int:
     print(json.dumps({k: v for k, v in stats.items() if k not in ("per_task", "stages")}, indent=2))
     print(f"dual_cot.jsonl, sft.jsonl, {'repeat.jsonl, ' if args.samples else ''}summary.json, journal.jsonl -> {out}")
     return 0
+
+
+def _model_args(args, command: str) -> str | None:
+    """``--model-args``, or the environment variable ``--model-args-env`` names
+    (how `edit-cot experiment` hands them to its children: a command line is
+    readable by every local user, a process's environment only by its owner)."""
+    if args.model_args_env:
+        if args.model_args_env not in os.environ:
+            raise SystemExit(f"edit-cot {command}: --model-args-env {args.model_args_env}: "
+                             "no such environment variable")
+        return os.environ[args.model_args_env]
+    return args.model_args
+
+
+def _redact_secrets_of(model_args: str | None, command: str) -> None:
+    """Mask the secrets of ``model_args`` in everything this command prints
+    from here on: lm-eval's log lines repeat its arguments, an error may show
+    a URL with its password."""
+    from edit_plugin.model_args import ModelArgsError, secret_values
+    from edit_plugin.redact import redact_process_output
+
+    try:
+        redact_process_output(secret_values(model_args or ""))
+    except ModelArgsError as error:
+        raise SystemExit(f"edit-cot {command}: {error}") from None
 
 
 def _generate_synthetic(args, out: Path) -> int:
@@ -313,7 +341,9 @@ def _eval(args) -> int:
     if not args.model:
         print("edit-cot eval: --model is required", file=sys.stderr)
         return 2
-    if not args.model_args:
+    model_args = _model_args(args, "eval")
+    _redact_secrets_of(model_args, "eval")
+    if not model_args:
         for flag, name in (("--model", args.model), ("--peft", args.peft)):
             if name and runner.missing_local_model(name):
                 print(f"edit-cot eval: {flag} {name}: no such folder (a Hub model is named org/name)",
@@ -324,7 +354,7 @@ def _eval(args) -> int:
                               limit=args.limit, backend=args.backend, max_gen_toks=args.max_gen_toks,
                               batch_size=args.batch_size, label=args.label,
                               tasks=args.tasks.split(",") if args.tasks else None, log_samples=args.log_samples,
-                              model_args=args.model_args)
+                              model_args=model_args)
     print(runner.markdown_table([payload["summary"]]))
     written = "results.json, table.md" + (", accuracy.png" if payload["plot"] else "")
     print(f"{written} -> {output_dir}")
@@ -332,6 +362,7 @@ def _eval(args) -> int:
 
 
 def _experiment(args) -> int:
+    from edit_plugin.experiment.paths import OutsideFolderError
     from edit_plugin.experiment.plan import PlanError, load_plan
     from edit_plugin.experiment.runner import ExperimentError, ExperimentRunner
 
@@ -343,7 +374,7 @@ def _experiment(args) -> int:
             runner.dry_run()
         else:
             runner.run()
-    except (PlanError, ExperimentError) as error:
+    except (PlanError, ExperimentError, OutsideFolderError) as error:
         raise SystemExit(f"edit-cot experiment: {error}") from None
     return 0
 
@@ -365,6 +396,15 @@ def _share(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be a share from 0 to 1, got {text}")
     return value
+
+
+def _model_args_options(parser: argparse.ArgumentParser, default: str | None, help: str) -> None:
+    secrets = ("; ${NAME} is replaced by the environment variable NAME (quote it for the shell), so that a "
+               "secret stays off the command line; secret values are masked in every file and log line")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--model-args", default=default, help=help + secrets)
+    group.add_argument("--model-args-env", default=None, metavar="NAME",
+                       help="read the model arguments from the environment variable NAME")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -420,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", default="synthetic",
                    help="synthetic, reference (GSM8K's own solutions, with --questions gsm8k), or an lm-eval "
                         "model name: hf, vllm, local-chat-completions, ...")
-    p.add_argument("--model-args", default="", help="lm-eval model arguments, e.g. pretrained=PATH")
+    _model_args_options(p, default="", help="lm-eval model arguments, e.g. pretrained=PATH")
     p.add_argument("--questions", default=None,
                    help=", ".join(b.questions_help for b in BENCHMARKS if b.questions_help)
                    + ", or a .jsonl file of your questions")
@@ -510,8 +550,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write samples.jsonl: each document's completion, answer and score")
     p.add_argument("--limit", type=int, default=None, help="documents per task (for a quick look)")
     p.add_argument("--backend", default="hf", help="an lm-eval model: hf, vllm, local-chat-completions, ...")
-    p.add_argument("--model-args", default=None,
-                   help="lm-eval model arguments, used as given (e.g. a teacher behind an API); --model names the row")
+    _model_args_options(p, default=None, help="lm-eval model arguments, used as given (e.g. a teacher behind an "
+                                              "API); --model names the row")
     p.add_argument("--max-gen-toks", type=int, default=None, help="default: 1024 (the tasks' setting)")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--label", default=None, help="row name in the table")

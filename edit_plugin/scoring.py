@@ -11,7 +11,7 @@ first candidate, or a model could score by listing every option.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from edit_plugin.answers import extract_answer
 
@@ -28,14 +28,24 @@ _PARENTHETICAL_RE = re.compile(r"\([^()]*\)")
 _LETTER = r"([A-Za-z]|[A-Z]{2})"
 _BARE_LABEL_RE = re.compile(rf"^\(?{_LETTER}\)?\.?$")
 _PAREN_LABEL_RE = re.compile(rf"\({_LETTER}\)")
-_LABEL_THEN_TEXT_RE = re.compile(rf"^\(?{_LETTER}\)?[.:)]?\s+(.+)$")
+# "(B) text" / "B: text": the label and the space before its text (the text
+# is the rest of the line; possessive: no backtracking over the space).
+_LABEL_THEN_SPACE_RE = re.compile(rf"^\(?{_LETTER}\)?[.:)]?\s++")
 # Between the candidates of a hedge: "(A) or (B)", "(A), (B)", "5 / 6", "A & B".
-_CONNECTOR_RE = re.compile(r"\s*[,;]\s*|\s+(?:or|and|nor|vs\.?|/|&)\s+", re.IGNORECASE)
+# Linear time on any text: a match starts only where no whitespace precedes
+# (at the start of a whitespace run, never inside one), the quantifiers are
+# possessive (no backtracking), and a run of separators (", ;") after a
+# connector is one match. Without that, every position of a run of n spaces
+# rescanned the run: quadratic, minutes on a model's whitespace loop.
+_CONNECTOR_RE = re.compile(r"(?<!\s)\s*+[,;][\s,;]*+|(?<!\s)\s++(?:or|and|nor|vs\.?|/|&)\s++[\s,;]*+",
+                           re.IGNORECASE)
 _WORDS = {"bool": ("true", "false"), "yesno": ("yes", "no"), "validity": ("invalid", "valid")}
+_PUNCTUATION_RE = re.compile(r"[^\w\s-]")
+_WHITESPACE_RE = re.compile(r"\s+")
 
 
 def _plain(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s-]", " ", text.lower())).strip()
+    return _WHITESPACE_RE.sub(" ", _PUNCTUATION_RE.sub(" ", text.lower())).strip()
 
 
 # Whole gold answers that name their kind (any case).
@@ -92,7 +102,7 @@ def _choice(text: str, labels: list[str], option_texts: Sequence[str]) -> str:
     # "(C)", "C", "(c)", "C." alone; "(C) text"; the option text; "C) text".
     for pattern in (_BARE_LABEL_RE, re.compile(rf"^\({_LETTER}\)"), None, re.compile(rf"^{_LETTER}[).:]")):
         if pattern is None:
-            label = _option_of_text(text, labels, option_texts)
+            label = _option_of_text(text, _labels_by_text(labels, option_texts))
             if label:
                 return label
             continue
@@ -102,16 +112,33 @@ def _choice(text: str, labels: list[str], option_texts: Sequence[str]) -> str:
     return ""
 
 
-def _is_label(letter: str, labels: Sequence[str]) -> bool:
+def _is_label(letter: str, labels: Collection[str]) -> bool:
     return not labels or letter.upper() in labels
 
 
-def _option_of_text(text: str, labels: Sequence[str], option_texts: Sequence[str]) -> str:
-    wanted = _plain(text)
+def _labels_by_text(labels: Sequence[str], option_texts: Sequence[str]) -> dict[str, str]:
+    """`_plain` option text -> the first label with that text: one lookup per
+    part of an answer, however many parts and options there are."""
+    by_text: dict[str, str] = {}
     for label, option in zip(labels, option_texts):
-        if wanted and wanted == _plain(option):
-            return label
-    return ""
+        by_text.setdefault(_plain(option), label)
+    return by_text
+
+
+def _option_of_text(text: str, labels_by_text: dict[str, str]) -> str:
+    """The label whose option text ``text`` is (`_plain` forms), or ""."""
+    wanted = _plain(text)
+    return labels_by_text.get(wanted, "") if wanted else ""
+
+
+def _label_then_text(text: str) -> tuple[str, str] | None:
+    """("B", "its text") of "(B) its text", "B: its text", ...; None otherwise
+    (the text must be one line)."""
+    match = _LABEL_THEN_SPACE_RE.match(text)
+    rest = text[match.end():] if match else ""
+    if not rest or "\n" in rest:
+        return None
+    return match.group(1), rest
 
 
 def _number(text: str) -> str:
@@ -137,7 +164,7 @@ def named_answers(answer: str | None, kind: str, option_labels: Sequence[str] = 
     if kind == "number":
         # A parenthetical aside ("7 (3 + 4)") shows work, not a second answer.
         text = _PARENTHETICAL_RE.sub(" ", text.translate(_MINUS_SIGNS))
-        return {_number(number) for number in NUMBER_RE.findall(text)}
+        return {_number(number) for number in set(NUMBER_RE.findall(text))}
     if kind in _WORDS:
         return set(re.findall(_word_pattern(kind), text.lower()))
     single = _single(text, kind, (), ())
@@ -150,21 +177,23 @@ def _named_options(text: str, labels: list[str], option_texts: Sequence[str]) ->
     whole = _BARE_LABEL_RE.match(text)
     if whole and _is_label(whole.group(1), labels):
         return {whole.group(1).upper()}
-    label = _option_of_text(text, labels, option_texts)
+    known = set(labels)  # membership in O(1) for each of many parts
+    labels_by_text = _labels_by_text(labels, option_texts)  # once: an answer may have 100,000 parts
+    label = _option_of_text(text, labels_by_text)
     if label:
         return {label}
-    with_text = _LABEL_THEN_TEXT_RE.match(text)
-    if with_text and with_text.group(1).upper() in labels:
-        own_text = dict(zip(labels, option_texts)).get(with_text.group(1).upper())
-        if own_text is not None and _plain(with_text.group(2)) == _plain(own_text):
-            return {with_text.group(1).upper()}
-    named = {letter.upper() for letter in _PAREN_LABEL_RE.findall(text) if _is_label(letter, labels)}
-    for part in _CONNECTOR_RE.split(text):
+    with_text = _label_then_text(text)
+    if with_text and with_text[0].upper() in known:
+        own_text = dict(zip(labels, option_texts)).get(with_text[0].upper())
+        if own_text is not None and _plain(with_text[1]) == _plain(own_text):
+            return {with_text[0].upper()}
+    named = {letter.upper() for letter in set(_PAREN_LABEL_RE.findall(text)) if _is_label(letter, known)}
+    for part in set(_CONNECTOR_RE.split(text)):  # a looping model repeats its parts: read each once
         bare = _BARE_LABEL_RE.match(part)
-        if bare and _is_label(bare.group(1), labels):
+        if bare and _is_label(bare.group(1), known):
             named.add(bare.group(1).upper())
         elif part:
-            named.update(filter(None, [_option_of_text(part, labels, option_texts)]))
+            named.update(filter(None, [_option_of_text(part, labels_by_text)]))
     return named
 
 
@@ -196,7 +225,9 @@ def verdict(completion: str, doc: dict) -> str:
     answer = extract_answer(completion)
     if is_hedge(answer, doc["kind"], *_doc_options(doc)):
         return "hedged"
-    predicted = canonical(answer, doc["kind"], *_doc_options(doc))
+    # No hedge: the answer's canonical form is its single reading (`canonical`
+    # without asking `is_hedge` a second time).
+    predicted = _single(answer.strip(), doc["kind"], *_doc_options(doc)) if answer else ""
     if not predicted:
         return "unreadable"
     return "correct" if predicted == canonical_target(doc) else "wrong"

@@ -85,7 +85,7 @@ def bad_field_lines(draw, fields=REQUIRED_FIELDS):
 def bad_source_lines(draw, fields=REQUIRED_FIELDS):
     record = draw(good_records(fields))
     record["source"] = draw(st.one_of(st.text(max_size=5).filter(
-        lambda s: s not in ("rectified", "corrupted", "teacher")), st.integers(), st.lists(st.integers(), max_size=2)))
+        lambda s: s not in ("rectified", "corrupted", "student", "teacher")), st.integers(), st.lists(st.integers(), max_size=2)))
     return Line(json.dumps(record).encode(), "bad", "source")
 
 
@@ -239,7 +239,7 @@ def test_huge_lines_stream_through_and_bad_ones_are_named_briefly(tmp_path, caps
     assert main(["validate", str(path)]) == 1
     out, err = capsys.readouterr()
     assert f"{path}: 1 valid records, 3 bad lines" in out
-    assert f"{path}, line 2: field 'source' of a dual pair must be one of rectified, corrupted; got 'step. " in err
+    assert f"{path}, line 2: field 'source' of a dual pair must be one of rectified, corrupted, student; got 'step. " in err
     assert f"{path}, line 3: field 'prompt' must be a string, got list" in err
     assert f"{path}, line 4: invalid JSON" in err
     assert len(err) < 1000

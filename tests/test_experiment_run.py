@@ -93,3 +93,44 @@ def test_experiment_runs_killed_and_resumed(tmp_path, tiny_llama):
     assert proc.wait(timeout=300) == 0
     third = (tmp_path / "third.log").read_text()
     assert "[1/" not in third
+
+
+def test_a_half_written_merge_is_merged_again(tmp_path, tiny_llama):
+    """`axolotl merge-lora` writes config.json before the weights: a merge cut
+    short by a kill leaves a folder with config.json alone. The next run must
+    merge again (the completion marker is missing), not score that folder;
+    a complete merge is used as it is."""
+    raw = yaml.safe_load(write_plan(tmp_path, tiny_llama).read_text())
+    raw["conditions"] = ["std_cot"]
+    raw["evaluation"] = {"max_new_tokens": 8, "batch_size": 4, "benchmarks": [{"name": "ind", "heldout": 2}]}
+    plan, out = tmp_path / "merge.yml", tmp_path / "run"
+    plan.write_text(yaml.safe_dump(raw))
+    merged, model = out / "models" / "s1-teacher-seed0" / "merged", "s1-teacher-seed0"
+    outcome = out / "results" / "outcomes" / model / "ind.jsonl"
+    merge_log = out / "logs" / f"{model}-merge.log"
+
+    proc = start(plan, out, tmp_path / "first.log")
+    assert proc.wait(timeout=900) == 0, (tmp_path / "first.log").read_text()[-3000:]
+    assert (merged / "edit-merge-complete.json").is_file()
+
+    # A merge killed after config.json: no weights, no marker; its evaluation to do again.
+    for path in merged.iterdir():
+        if path.is_file() and path.name != "config.json":
+            path.unlink()
+    outcome.unlink()
+    outcome.with_suffix(".json").unlink()
+    first_merge = merge_log.stat().st_mtime_ns
+    proc = start(plan, out, tmp_path / "second.log")
+    assert proc.wait(timeout=900) == 0, (tmp_path / "second.log").read_text()[-3000:]
+    assert "stage 1: SFT" not in (tmp_path / "second.log").read_text()  # not trained again
+    assert merge_log.stat().st_mtime_ns != first_merge  # merged again
+    assert (merged / "edit-merge-complete.json").is_file() and any(merged.glob("*.safetensors"))
+    assert outcome.is_file()
+
+    # A complete merge is trusted.
+    outcome.unlink()
+    outcome.with_suffix(".json").unlink()
+    second_merge = merge_log.stat().st_mtime_ns
+    proc = start(plan, out, tmp_path / "third.log")
+    assert proc.wait(timeout=900) == 0, (tmp_path / "third.log").read_text()[-3000:]
+    assert merge_log.stat().st_mtime_ns == second_merge and outcome.is_file()

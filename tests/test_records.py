@@ -66,7 +66,7 @@ SFT_ROW = {"prompt": "Q", "chosen": "right. Therefore, the answer is 1."}
     [
         # A dual pair is rectified or corrupted; "teacher" names an SFT row's origin.
         ({**GOOD, "source": "teacher"}, ("prompt", "chosen", "rejected"),
-         "field 'source' of a dual pair must be one of rectified, corrupted; got 'teacher'"),
+         "field 'source' of a dual pair must be one of rectified, corrupted, student; got 'teacher'"),
         # An SFT row (no rejected side) is the teacher's own CoT or a rectified one, never a corruption.
         ({**SFT_ROW, "source": "corrupted"}, ("prompt", "chosen"),
          "field 'source' of an SFT row (no 'rejected') must be one of teacher, rectified; got 'corrupted'"),

@@ -93,7 +93,7 @@ def test_cli_lists_every_family():
 def test_asking_for_more_questions_than_exist_fails_instead_of_hanging():
     from edit_plugin.synthetic import boolean_expressions
 
-    with pytest.raises(RuntimeError, match="cannot find 2000 distinct held-out questions"):
+    with pytest.raises(RuntimeError, match="cannot find 2000 distinct new questions"):
         boolean_expressions.generate_questions(2000, seed=0)
 
 

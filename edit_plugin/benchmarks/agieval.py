@@ -41,7 +41,7 @@ def _agieval_hub(subset: str) -> list[dict]:
         # The Hub's `query` is a full prompt: "Q: <passage+question> Answer Choices: ... A: Among ..."
         query = row["query"]
         query = re.sub(r"^Q:\s*", "", query)
-        query = re.split(r"\s*Answer Choices:", query)[0].strip()
+        query = query.partition("Answer Choices:")[0].strip()
         labels, texts = (list(x) for x in zip(*[_split_option(c, k) for k, c in enumerate(row["choices"])]))
         docs.append(choice_doc(f"agieval_{subset}-{i}", f"agieval_{subset}", query, labels, texts,
                                labels[row["gold"][0]]))

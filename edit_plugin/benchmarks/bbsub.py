@@ -76,8 +76,13 @@ def source_examples(subtask: str) -> list[dict]:
 # --- the pinned sample ------------------------------------------------------
 
 def normalise_input(text: str) -> str:
+    """``text`` without a leading "Q:" and a trailing "A:", its whitespace
+    runs one space each. String methods, not ``\\s*A:\\s*$``: that pattern
+    rescans a whitespace run from each of its positions (quadratic)."""
     text = re.sub(r"^\s*Q:\s*", "", text)
-    text = re.sub(r"\s*A:\s*$", "", text)
+    trimmed = text.rstrip()
+    if trimmed.endswith("A:"):
+        text = trimmed[:-2]
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import edit_plugin
 from edit_plugin import benchmarks, markdown
+from edit_plugin.model_args import mask, resolve, secret_values
 from edit_plugin.plotting import pyplot_for
 from edit_plugin.records import write_records
+from edit_plugin.redact import redact_strings, redacted_output
 
 METRIC = "exact_match,cot-answer"
 # (column, lm-eval task or group), from the benchmark modules: the paper's
@@ -103,7 +105,13 @@ def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str =
              tasks: list[str] | None = None, log_samples: bool = False, model_args: str | None = None) -> dict:
     """Score a model; ``tasks`` (task or group names) overrides ``suite``.
     ``log_samples`` also writes ``samples.jsonl``: one row per document with
-    its completion, the extracted answer and whether it was right."""
+    its completion, the extracted answer and whether it was right.
+    ``model_args`` may name environment variables (``${NAME}``,
+    `edit_plugin.model_args`); their secrets are masked in every file
+    written and every line printed."""
+    # First: a variable the arguments name and that is not set fails at once.
+    secrets = secret_values(model_args) if model_args else []
+    lm_eval_args = resolve(model_args) if model_args else f"pretrained={model}" + (f",peft={peft}" if peft else "")
     import torch
     from lm_eval import simple_evaluate
 
@@ -111,25 +119,29 @@ def run_eval(model: str, output_dir: Path, peft: str | None = None, suite: str =
         # Score with the format the student was trained on; an API model
         # (``model_args`` given) is a chat model.
         apply_chat_template = True if model_args else uses_chat_template(peft or model)
-    model_args = model_args or f"pretrained={model}" + (f",peft={peft}" if peft else "")
     gen_kwargs = f"max_gen_toks={max_gen_toks}" if max_gen_toks else None
     start = time.perf_counter()
-    results = simple_evaluate(
-        model=backend, model_args=model_args, tasks=tasks or SUITES[suite], task_manager=task_manager(),
-        limit=limit, batch_size=batch_size, apply_chat_template=apply_chat_template,
-        gen_kwargs=gen_kwargs, log_samples=log_samples,
-        device="cuda" if torch.cuda.is_available() else "cpu",
-    )
+    with redacted_output(secrets):  # lm-eval logs its model arguments
+        results = simple_evaluate(
+            model=backend, model_args=lm_eval_args, tasks=tasks or SUITES[suite], task_manager=task_manager(),
+            limit=limit, batch_size=batch_size, apply_chat_template=apply_chat_template,
+            gen_kwargs=gen_kwargs, log_samples=log_samples,
+            device="cuda" if torch.cuda.is_available() else "cpu",
+        )
     label = label or Path(peft or model).name
     row = summarize(results, label)
     output_dir.mkdir(parents=True, exist_ok=True)
+    lm_eval = {k: results[k] for k in ("results", "groups", "n-samples", "config") if k in results}
+    if model_args and isinstance(lm_eval.get("config"), dict):
+        lm_eval["config"]["model_args"] = mask(model_args)
     payload = {"summary": row, "suite": suite, "limit": limit, "apply_chat_template": apply_chat_template,
-               "seconds": round(time.perf_counter() - start, 1),
-               "lm_eval": {k: results[k] for k in ("results", "groups", "n-samples", "config") if k in results}}
-    (output_dir / "results.json").write_text(json.dumps(payload, indent=2, default=str))
+               "seconds": round(time.perf_counter() - start, 1), "lm_eval": lm_eval}
+    # Through JSON first: what default=str would write is redacted too.
+    payload = redact_strings(json.loads(json.dumps(payload, default=str)), secrets)
+    (output_dir / "results.json").write_text(json.dumps(payload, indent=2))
     (output_dir / "table.md").write_text(markdown_table([row]) + "\n")
     if log_samples:
-        write_records(output_dir / "samples.jsonl", sample_rows(results.get("samples", {})))
+        write_records(output_dir / "samples.jsonl", redact_strings(sample_rows(results.get("samples", {})), secrets))
     payload["plot"] = bar_chart([row], output_dir / "accuracy.png")
     return payload
 

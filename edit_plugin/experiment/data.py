@@ -23,6 +23,7 @@ from pathlib import Path
 
 from edit_plugin.experiment.conditions import (ALL_CORRECT, EXTRA, ONPOLICY, REPEAT, SEPARATE_PAIRS, TEACHER,
                                                select_pairs)
+from edit_plugin.experiment.paths import inside
 from edit_plugin.experiment.plan import DISTINCT_KEY, DISTINCT_PROMPT, Plan, PlanError
 from edit_plugin.records import iter_records, write_json, write_records
 
@@ -41,16 +42,17 @@ class ExperimentData:
     onpolicy_folder: Path | None = None  # per seed: the stage-1 model's mistakes (kept with the results)
 
     def __post_init__(self):
-        self.eval_folder = self.eval_folder or self.folder / "eval"
+        self.eval_folder = inside(self.eval_folder or self.folder / "eval", self.folder)
         self.onpolicy_folder = self.onpolicy_folder or self.folder / "onpolicy"
 
+    # Names from the plan become file names: each path is checked to stay in the folder.
     def stage1(self, kind: str) -> Path:
-        return self.folder / f"sft_{kind}.jsonl"
+        return inside(self.folder / f"sft_{kind}.jsonl", self.folder)
 
     def pairs(self, selection: str, seed: int | None = None) -> Path:
         if selection == ONPOLICY:
-            return self.onpolicy(seed) / "pairs.jsonl"
-        return self.folder / f"pairs_{selection.replace(':', '-')}.jsonl"
+            return inside(self.onpolicy(seed) / "pairs.jsonl", self.onpolicy_folder)
+        return inside(self.folder / f"pairs_{selection.replace(':', '-')}.jsonl", self.folder)
 
     def onpolicy(self, seed: int) -> Path:
         """The folder of one seed's on-policy pairs (`edit_plugin.student_mistakes`)."""
@@ -63,7 +65,7 @@ class ExperimentData:
         return self.eval_folder / "question_keys.json"
 
     def questions(self, benchmark: str) -> Path:
-        return self.eval_folder / f"questions_{benchmark}.jsonl"
+        return inside(self.eval_folder / f"questions_{benchmark}.jsonl", self.eval_folder)
 
     @property
     def heldout_pairs(self) -> Path:
@@ -221,6 +223,9 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
     if _by_key(plan):
         _check_sizes(plan, question_keys(dual + sft))
     if not train_done:
+        # A summary marks its files as finished: gone while they are rewritten,
+        # so a kill in between never leaves old and new files trusted together.
+        data.summary.unlink(missing_ok=True)
         _write_training_files(plan, data, sft, stage2)
         write_json(data.summary, {"spec": train_spec, "teacher": summary, "sft_rows": len(sft),
                                   "teacher_rows": count_rows(data.stage1(TEACHER)), "dual_pairs": len(dual),
@@ -230,6 +235,7 @@ def prepare_data(plan: Plan, folder: Path, allow_missing: bool = False) -> Exper
         write_json(data.eval_summary, {"spec": eval_spec})
         return data
     train_prompts = {r["prompt"] for r in dual} | {r["prompt"] for r in sft}
+    data.eval_summary.unlink(missing_ok=True)
     for bench in plan.benchmarks:
         if bench.heldout is not None:
             write_records(data.questions(bench.name), _heldout_questions(plan, bench, train_prompts))

@@ -12,6 +12,7 @@ unit the report's paired bootstrap resamples.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,10 @@ def score_questions(model_path: str, questions: list[dict], max_new_tokens: int,
 
 
 def score_lm_eval(model_path: str, tasks: list[str], limit: int | None, max_new_tokens: int,
-                  batch_size: int, out_dir: Path, log_path: Path, extra_args: list[str] | None = None) -> list[dict]:
+                  batch_size: int, out_dir: Path, log_path: Path, extra_args: list[str] | None = None,
+                  env: dict[str, str] | None = None) -> list[dict]:
+    """``edit-cot eval`` in a child process; ``env`` is added to its environment
+    (where secrets go: its command line is visible to every local user)."""
     argv = [sys.executable, "-m", "edit_plugin.cli", "eval", "--model", model_path, "--tasks", ",".join(tasks),
             "--max-gen-toks", str(max_new_tokens), "--batch-size", str(batch_size), "--log-samples",
             "--output-dir", str(out_dir), *(extra_args or [])]
@@ -41,7 +45,7 @@ def score_lm_eval(model_path: str, tasks: list[str], limit: int | None, max_new_
         argv += ["--limit", str(limit)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         tail = "".join(log_path.read_text(encoding="utf-8").splitlines(True)[-30:])
         raise RuntimeError(f"`edit-cot eval` failed (exit {proc.returncode}); log: {log_path}\n{tail}")

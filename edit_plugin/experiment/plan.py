@@ -10,6 +10,8 @@ from pathlib import Path
 import yaml
 
 from edit_plugin.experiment.conditions import Condition, condition
+from edit_plugin.experiment.paths import name_problem
+from edit_plugin.model_args import has_secrets, mask
 from edit_plugin.recipes_dir import resolve_recipes
 
 OVERRIDE_GROUPS = ("all", "stage1", "stage2", "sft2", "dpo", "krsl")
@@ -128,6 +130,14 @@ def _only(mapping: dict, allowed: set[str], where: str) -> None:
         raise PlanError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
 
 
+def _name(value, where: str) -> str:
+    """A name that becomes part of a path (a folder, a file, a stage id)."""
+    problem = name_problem(value)
+    if problem:
+        raise PlanError(f"{where}: {problem}")
+    return value
+
+
 def _seeds(value, where: str) -> list[int]:
     if not isinstance(value, list) or not value or not all(isinstance(s, int) for s in value):
         raise PlanError(f"{where}: seeds must be a non-empty list of integers, got {value!r}")
@@ -192,8 +202,12 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     extra_pairs = _extra_pairs(data.get("extra_pairs"), synthetic)
     default_seeds = _seeds(raw.get("seeds", [0]), "seeds")
     custom = raw.get("custom_conditions") or {}
+    if not isinstance(custom, dict):
+        raise PlanError(f"custom_conditions: a mapping of names to conditions, got {custom!r}")
+    for name in custom:
+        _name(name, "custom_conditions")
     conditions: dict[str, list[int]] = {}
-    for entry in _require(raw, "conditions", "plan"):
+    for i, entry in enumerate(_require(raw, "conditions", "plan")):
         if isinstance(entry, str):
             name, seeds = entry, default_seeds
         elif isinstance(entry, dict) and len(entry) == 1:
@@ -201,12 +215,15 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
             seeds = _seeds(seeds, f"conditions.{name}")
         else:
             raise PlanError(f"conditions: each entry is a name or {{name: [seeds]}}, got {entry!r}")
+        _name(name, f"conditions[{i}]")
         if name in conditions:
             raise PlanError(f"conditions: {name!r} is listed twice")
         try:
-            condition(name, custom)
+            pairs = condition(name, custom).pairs
         except ValueError as err:
             raise PlanError(f"conditions: {err}") from None
+        if pairs.startswith("error:"):  # the error type names the condition's pairs file
+            _name(pairs[len("error:"):], f"conditions.{name}: the error type of its pairs")
         owned = sorted(set(dict(condition(name, custom).stage2_overrides)) & RUNNER_KEYS)
         if owned:
             raise PlanError(f"custom_conditions.{name}.stage2_overrides: {owned} are set by the runner")
@@ -238,7 +255,7 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     for i, spec in enumerate(_require(evaluation, "benchmarks", "evaluation")):
         where = f"evaluation.benchmarks[{i}]"
         _only(spec, {"name", "heldout", "hard", "seed", "questions", "lm_eval", "limit", "per_task"}, where)
-        bench = Benchmark(name=_require(spec, "name", where), heldout=spec.get("heldout"),
+        bench = Benchmark(name=_name(_require(spec, "name", where), f"{where}.name"), heldout=spec.get("heldout"),
                           hard=bool(spec.get("hard", False)), seed=spec.get("seed"), questions=spec.get("questions"),
                           lm_eval=spec.get("lm_eval"), limit=spec.get("limit"),
                           per_task=_task_counts(spec.get("per_task") or {}, synthetic, f"{where}.per_task"))
@@ -259,7 +276,8 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     teacher = evaluation.get("teacher")
     if teacher is not None:
         _only(teacher, {"backend", "model_args", "model"}, "evaluation.teacher")
-        _require(teacher, "model_args", "evaluation.teacher")
+        if not isinstance(_require(teacher, "model_args", "evaluation.teacher"), str):
+            raise PlanError("evaluation.teacher.model_args: a string of lm-eval model arguments (key=value,...)")
     teacher_forced = evaluation.get("teacher_forced")
     pairs_seed = None
     per_task: dict[str, int] = {}
@@ -273,8 +291,12 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     extra_baselines = evaluation.get("extra_baselines") or []
     if not isinstance(extra_baselines, list) or not set(extra_baselines) <= set(conditions):
         raise PlanError(f"evaluation.extra_baselines: a list of the plan's conditions, got {extra_baselines!r}")
+    if raw.get("name") is not None:
+        name = _name(raw["name"], "name")
+    else:
+        name = _name(source.stem if source else "experiment", "name (from the plan's file name; set `name:`)")
     return Plan(
-        name=str(raw.get("name") or (source.stem if source else "experiment")),
+        name=name,
         recipes=resolve_recipes(_require(student, "recipes", "student")),
         base_model=student.get("base_model"), chat_template=student.get("chat_template"),
         conditions=conditions, custom_conditions=custom, synthetic=synthetic,
@@ -342,3 +364,16 @@ def load_plan(path: str | Path) -> Plan:
         if not (plan.recipes / f"{stage}.yml").is_file():
             raise PlanError(f"student.recipes: {plan.recipes} has no {stage}.yml")
     return plan
+
+
+def masked_plan_text(text: str) -> str:
+    """A plan file's text as it may be copied into a run folder: unchanged,
+    unless its teacher's model arguments hold a secret (`edit_plugin.model_args`),
+    which is then masked (the copy is the plan re-written, comments lost)."""
+    raw = yaml.safe_load(text)
+    teacher = ((raw or {}).get("evaluation") or {}).get("teacher") if isinstance(raw, dict) else None
+    model_args = teacher.get("model_args") if isinstance(teacher, dict) else None
+    if not isinstance(model_args, str) or not has_secrets(model_args):
+        return text
+    teacher["model_args"] = mask(model_args)
+    return "# This plan's secrets are masked (evaluation.teacher.model_args).\n" + yaml.safe_dump(raw, sort_keys=False)

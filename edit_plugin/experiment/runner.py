@@ -11,7 +11,10 @@ was in. A model is trained only while one of its evaluations is missing, so a
 results folder carried to a fresh machine (say, committed) resumes there
 without training finished models again. A finished stage or evaluation whose
 fingerprint no longer matches the plan is an error, never a silent mix of
-two plans.
+two plans. A merged model counts only with its completion marker, written
+after its weights; every path written or removed is checked to lie in the
+work or the results folder; a teacher's model arguments reach its
+evaluation through the environment and are masked where they are written.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from edit_plugin.axolotl_runner import run_axolotl
 from edit_plugin.benchmarks.source import use_data_beside_checkout
 from edit_plugin.experiment import evaluate
 from edit_plugin.experiment.data import ExperimentData, count_rows, file_digest, prepare_data, training_questions
-from edit_plugin.experiment.plan import Plan
+from edit_plugin.experiment.paths import OutsideFolderError, inside
+from edit_plugin.experiment.plan import Plan, masked_plan_text
 from edit_plugin.experiment.results import write_results
 from edit_plugin.experiment.stages import (EVAL, MINE, ONPOLICY_PAIRS, PAIR_BENCHMARKS, TEACHER_FORCED,
                                           TEACHER_MODEL, TRAIN, Stage, build_stages, merged_model)
+from edit_plugin.model_args import ModelArgsError, mask, resolve
 from edit_plugin.records import iter_records, write_json, write_records
 
 # Seconds per training step / per scored question before anything is measured
@@ -40,6 +45,13 @@ from edit_plugin.records import iter_records, write_json, write_records
 DEFAULT_STEP_SECONDS = {"sft": 10.0, "krsl": 20.0, "dpo": 20.0}
 DEFAULT_ITEM_SECONDS = {"questions": 1.0, "lm_eval": 1.2, TEACHER_FORCED: 0.1}
 STAGE_OVERHEAD_SECONDS = 60.0
+# Written into a merged model's folder once `axolotl merge-lora` has finished
+# (it writes config.json before the weights): a folder without it is a merge
+# a kill cut short, and is merged again.
+MERGE_COMPLETE = "edit-merge-complete.json"
+# The environment variable that hands the teacher's model arguments to the
+# `edit-cot eval` child (never its command line, which every user can read).
+TEACHER_ARGS_ENV = "EDIT_COT_TEACHER_MODEL_ARGS"
 
 
 class ExperimentError(RuntimeError):
@@ -104,17 +116,28 @@ class ExperimentRunner:
         self._lm_eval_items: dict[str, int | None] = {}
 
     # --- paths ----------------------------------------------------------------
+    def inside(self, path: Path) -> Path:
+        """``path``, checked to lie in the work or the results folder: every
+        path written or removed goes through here."""
+        try:
+            return inside(path, self.out, self.results_dir)
+        except OutsideFolderError as error:
+            raise ExperimentError(str(error)) from None
+
     def marker(self, stage_id: str) -> Path:
-        return self.out / "stages" / f"{stage_id}.json"
+        return self.inside(self.out / "stages" / f"{stage_id}.json")
 
     def outcome_file(self, model: str, benchmark: str) -> Path:
-        return self.results_dir / "outcomes" / model / f"{benchmark}.jsonl"
+        return self.inside(self.results_dir / "outcomes" / model / f"{benchmark}.jsonl")
 
     def merged(self, model: str) -> Path:
-        return merged_model(self.out, model)
+        return self.inside(merged_model(self.out, model))
 
     def config_path(self, stage_id: str) -> Path:
-        return self.out / "configs" / f"{stage_id}.yml"
+        return self.inside(self.out / "configs" / f"{stage_id}.yml")
+
+    def log_path(self, name: str) -> Path:
+        return self.inside(self.out / "logs" / f"{name}.log")
 
     def say(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -209,7 +232,8 @@ class ExperimentRunner:
             if stage.model in self.stages:
                 model = self.fingerprint(self.stages[stage.model])
             elif stage.model == TEACHER_MODEL:
-                model = self.plan.teacher
+                # Masked: a key is not hashed into files, and a new key is the same teacher.
+                model = {**self.plan.teacher, "model_args": mask(self.plan.teacher["model_args"])}
             else:
                 model = self.base_model
             if stage.benchmark in PAIR_BENCHMARKS:
@@ -289,9 +313,15 @@ class ExperimentRunner:
                 or (s.kind != EVAL and s.id in needed and not finished[s.id])]
 
     def run(self) -> Path:
+        if self.plan.teacher:
+            try:  # before hours of training: a variable the teacher's arguments name is set
+                resolve(self.plan.teacher["model_args"])
+            except ModelArgsError as error:
+                raise ExperimentError(f"evaluation.teacher.model_args: {error}") from None
         self.out.mkdir(parents=True, exist_ok=True)
         _, stages = self.prepare()
-        (self.out / "plan.yml").write_text(Path(self.plan.source).read_text() if self.plan.source else "")
+        source = Path(self.plan.source).read_text() if self.plan.source else ""
+        self.inside(self.out / "plan.yml").write_text(masked_plan_text(source) if source else "")
         self._check_lengths(stages)
         todo = self._todo(stages)
         self.say(f"experiment {self.plan.name}: {len(stages)} stages, {len(stages) - len(todo)} done or not needed; "
@@ -330,21 +360,22 @@ class ExperimentRunner:
         files = {Path(s.config["datasets"][0]["path"]).name: Path(s.config["datasets"][0]["path"]) for s in train}
         sequence_len = min(int(s.config.get("sequence_len", 2048)) for s in train)
         report = check_lengths(AutoTokenizer.from_pretrained(self.base_model), files, sequence_len)
-        write_json(self.out / "data" / "lengths.json", {"sequence_len": sequence_len, "files": report})
+        write_json(self.inside(self.out / "data" / "lengths.json"), {"sequence_len": sequence_len, "files": report})
         for name, entry in report.items():
             self.say(f"    {name}: {entry['rows']} rows, longest {entry['max_tokens']} tokens, "
                      f"{entry['over_sequence_len']} over sequence_len {sequence_len}")
 
     def _train(self, stage: Stage) -> None:
+        for parent in stage.needs:  # the model it starts from: a whole merge, redone if a kill cut it short
+            self.model_path(parent)
         config = self.config_path(stage.id)
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(yaml.safe_dump(stage.config, sort_keys=False))
         # A stage killed half-way starts again from its beginning, and on
         # freshly prepared data (Axolotl's cache key ignores file contents).
         for folder in (stage.config["output_dir"], stage.config["dataset_prepared_path"]):
-            shutil.rmtree(Path(folder), ignore_errors=True)
-        metrics = run_axolotl("train", config, self.out / "logs" / f"{stage.id}.log", desc=stage.id,
-                              expected_steps=stage.steps)
+            shutil.rmtree(self.inside(Path(folder)), ignore_errors=True)
+        metrics = run_axolotl("train", config, self.log_path(stage.id), desc=stage.id, expected_steps=stage.steps)
         self._merge(stage.id)
         write_json(self.marker(stage.id), {
             "fingerprint": self.fingerprint(stage), "steps_logged": len(metrics), "rows": stage.rows,
@@ -358,7 +389,7 @@ class ExperimentRunner:
 
         from edit_plugin.student_mistakes import programmatic_mistakes
 
-        on, folder = self.plan.onpolicy, self.data.onpolicy(stage.seed)
+        on, folder = self.plan.onpolicy, self.inside(self.data.onpolicy(stage.seed))
         exclude = {task: set(keys) for task, keys in json.loads(self.data.question_keys.read_text()).items()}
         pairs, summary = programmatic_mistakes(
             self.model_path(stage.model), on.questions, folder, seed=on.seed + 100 * stage.seed, exclude_keys=exclude,
@@ -388,19 +419,32 @@ class ExperimentRunner:
                 other.rows = len(train)
         self._fingerprints = {k: v for k, v in self._fingerprints.items() if k.startswith(("s1-", "mine-"))}
 
+    def merge_complete(self, model: str) -> bool:
+        return (self.merged(model) / MERGE_COMPLETE).is_file()
+
     def _merge(self, stage_id: str) -> None:
-        run_axolotl("merge-lora", self.config_path(stage_id), self.out / "logs" / f"{stage_id}-merge.log",
+        """``axolotl merge-lora`` into a clean folder; the completion marker last."""
+        merged = self.merged(stage_id)
+        shutil.rmtree(merged, ignore_errors=True)  # what a killed merge left
+        run_axolotl("merge-lora", self.config_path(stage_id), self.log_path(f"{stage_id}-merge"),
                     desc="merge", show_progress=False)
-        if not (self.merged(stage_id) / "config.json").is_file():
-            raise ExperimentError(f"axolotl merge-lora wrote no model to {self.merged(stage_id)}")
+        weights = sorted(p.name for p in merged.glob("*") if p.suffix in (".safetensors", ".bin"))
+        if not (merged / "config.json").is_file() or not weights:
+            raise ExperimentError(f"axolotl merge-lora wrote no whole model to {merged}")
+        write_json(merged / MERGE_COMPLETE, {"stage": stage_id, "weights": weights})
+
+    def _remove_merged(self, model: str) -> None:
+        """Marker first: a kill during the removal leaves a folder that is merged again, never trusted."""
+        (self.merged(model) / MERGE_COMPLETE).unlink(missing_ok=True)
+        shutil.rmtree(self.merged(model))
 
     def model_path(self, model: str) -> str:
         if model == TEACHER_MODEL:
             return self.plan.teacher.get("model", TEACHER_MODEL)
         if model == "base":
             return self.base_model
-        if not (self.merged(model) / "config.json").is_file():
-            self._merge(model)  # freed after its evaluations; the adapter is kept
+        if not self.merge_complete(model):
+            self._merge(model)  # freed after its evaluations (the adapter is kept), or cut short by a kill
         return str(self.merged(model))
 
     def _evaluate(self, stage: Stage) -> None:
@@ -412,12 +456,14 @@ class ExperimentRunner:
         else:
             bench = plan.benchmark(stage.benchmark)
             if bench.kind == "lm_eval":
-                folder = self.out / "eval" / stage.model / f"{bench.name}-lm_eval"
-                extra = None
+                folder = self.inside(self.out / "eval" / stage.model / f"{bench.name}-lm_eval")
+                extra, env = None, None
                 if stage.model == TEACHER_MODEL:  # any lm-eval model: an API, vLLM, hf
-                    extra = ["--backend", plan.teacher.get("backend", "hf"), "--model-args", plan.teacher["model_args"]]
+                    # The arguments (a key, perhaps) go through the child's environment.
+                    extra = ["--backend", plan.teacher.get("backend", "hf"), "--model-args-env", TEACHER_ARGS_ENV]
+                    env = {TEACHER_ARGS_ENV: plan.teacher["model_args"]}
                 rows = evaluate.score_lm_eval(path, bench.lm_eval, bench.limit, plan.max_new_tokens,
-                                              plan.batch_size, folder, folder / "eval.log", extra)
+                                              plan.batch_size, folder, folder / "eval.log", extra, env)
                 # A benchmark document whose question was trained on is not scored.
                 seen = training_questions(self.data)
                 kept = [r for r in rows if " ".join((r.pop("question") or "").split()) not in seen]
@@ -440,7 +486,7 @@ class ExperimentRunner:
                 continue
             evals = [s for s in stages if s.kind == EVAL and s.model == stage.id]
             if all(self._finished(s) for s in evals):
-                shutil.rmtree(self.merged(stage.id))
+                self._remove_merged(stage.id)
 
     def _report(self) -> None:
         write_results(self.plan, self.out, self.results_dir, self.outcome_file)

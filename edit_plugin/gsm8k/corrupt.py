@@ -174,6 +174,16 @@ _VISIBLE_TOKEN_RE = re.compile(
 _OPERATOR_OF = {"x": "*", "×": "*", "÷": "/", "–": "-", "−": "-"}
 
 
+def _without_trailing_equals(text: str) -> str:
+    """``text`` without its trailing whitespace, "=" and "$". A loop, not
+    ``[\\s=$]*$``: that pattern rescans a whitespace run from each of its
+    positions (quadratic)."""
+    end = len(text)
+    while end and (text[end - 1].isspace() or text[end - 1] in "=$"):
+        end -= 1
+    return text[:end]
+
+
 def visible_expression(prefix: str, expression: str) -> list[tuple[str, int, int]] | None:
     """Where the text before an annotation shows its expression: (text, start,
     end) in ``prefix`` of each number and operator of ``expression`` (its
@@ -181,7 +191,7 @@ def visible_expression(prefix: str, expression: str) -> list[tuple[str, int, int
     (past a trailing "= $") is not exactly that calculation: another word,
     number or operator in between, or a longer calculation."""
     wanted = [token for token in expression_tokens(expression) if token not in ("(", ")")]
-    trimmed = re.sub(r"[\s=$]*$", "", prefix)
+    trimmed = _without_trailing_equals(prefix)
     items = [(m.lastgroup, m.group(0), m.start(), m.end()) for m in _VISIBLE_TOKEN_RE.finditer(trimmed)]
     items = [item for item in items if item[0] not in ("skip", "paren")]
     if len(items) < len(wanted):
@@ -202,8 +212,13 @@ def visible_expression(prefix: str, expression: str) -> list[tuple[str, int, int
 # --- one change, carried through -------------------------------------------------
 
 # "a + b = c" written without an annotation (annotations masked out first).
+# Linear time: each number is read whole (an atomic group), whitespace without
+# backtracking, and a match never starts inside a number ("1,1,1,..." would
+# otherwise be rescanned from each of its digits); whether a match exists is
+# unchanged, as a match inside a number is also one from its first digit.
+_WHOLE_NUMBER = rf"(?>{NUMBER_RE.pattern})"
 _UNANNOTATED_CALCULATION_RE = re.compile(
-    rf"(?:{NUMBER_RE.pattern})\s*[-+*/x×÷]\s*\$?(?:{NUMBER_RE.pattern})\s*=\s*\$?(?:{NUMBER_RE.pattern})")
+    rf"(?<!\d)(?<!\d,){_WHOLE_NUMBER}\s*+[-+*/x×÷]\s*+\$?{_WHOLE_NUMBER}\s*+=\s*+\$?{_WHOLE_NUMBER}")
 
 
 def _unannotated_after(body: str, after: int) -> bool:

@@ -13,12 +13,15 @@ call.
 
 from __future__ import annotations
 
+from edit_plugin.model_args import resolve
 from edit_plugin.stops import TEACHER_STOP
 from edit_plugin.teacher.pipeline import Generate
 
 
 def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
                     apply_chat_template: bool | None = None, batch_size: int = 8) -> Generate:
+    """``model_args`` may name environment variables (``${NAME}``,
+    `edit_plugin.model_args`): a key stays out of the command line."""
     import torch
     from lm_eval.api.instance import Instance
     from lm_eval.api.registry import get_model
@@ -27,7 +30,7 @@ def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,
     extra = {"batch_size": batch_size} if model in ("hf", "vllm") else {}
     if model == "hf":
         extra["device"] = device
-    lm = get_model(model).create_from_arg_string(model_args, extra)
+    lm = get_model(model).create_from_arg_string(resolve(model_args), extra)
     is_api = hasattr(lm, "_create_payload")
     # API payloads and vLLM's SamplingParams take a seed; hf's generate() does not.
     seed_in_request = is_api or model == "vllm"
