@@ -149,14 +149,18 @@ def run_mode(args) -> dict:
     sync()
     if args.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         sync()
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     times.sort()
-    result = {"mode": args.mode, "step_s": times[len(times) // 2], "tokens": 2 * args.batch * args.length}
+    cpu_times.sort()
+    result = {"mode": args.mode, "wall_s": times[len(times) // 2], "cpu_s": cpu_times[len(times) // 2],
+              "tokens": 2 * args.batch * args.length}
+    result["step_s"] = result[f"{args.clock}_s"]
     if args.device == "cuda":
         result["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
     else:
@@ -186,10 +190,10 @@ def report(args, results: dict) -> None:
     first = next(iter(results.values()))
     print(f"model {args.model}, {args.device}/{args.dtype}, LoRA r={args.lora_r} on {args.lora_targets}, "
           f"{args.batch} pairs x {args.length} tokens (= {first['tokens']} tokens per step)"
-          f"{', gradient checkpointing' if args.gradient_checkpointing else ''}")
+          f"{', gradient checkpointing' if args.gradient_checkpointing else ''}; time = {args.clock} time")
     for r in results.values():
-        print(f"  {r['mode']:12s}: {r['step_s']:.3f} s/step, {r['tokens'] / r['step_s']:,.0f} tokens/s, "
-              f"peak memory {r['peak_gib']:.2f} GiB")
+        print(f"  {r['mode']:12s}: {r['step_s']:.3f} s/step ({r['wall_s']:.3f} wall, {r['cpu_s']:.3f} CPU), "
+              f"{r['tokens'] / r['step_s']:,.0f} tokens/s, peak memory {r['peak_gib']:.2f} GiB")
     goals = GOALS.get(args.model, {})
     for num, den in RATIOS:
         if num not in results or den not in results:
@@ -208,7 +212,7 @@ def median_run(runs: list[dict]) -> dict:
         middle = len(values) // 2
         return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
-    return {**runs[0], "step_s": median([r["step_s"] for r in runs]), "peak_gib": median([r["peak_gib"] for r in runs])}
+    return {**runs[0], **{key: median([r[key] for r in runs]) for key in ("step_s", "wall_s", "cpu_s", "peak_gib")}}
 
 
 def main() -> int:
@@ -227,6 +231,9 @@ def main() -> int:
     parser.add_argument("--gradient-checkpointing", action="store_true")
     parser.add_argument("--dpo-beta", type=float, default=0.1)
     parser.add_argument("--modes", default=",".join(MODES), help="a subset of " + ",".join(MODES))
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="time a step by the wall clock, or by the CPU time of the process (with --threads 1 "
+                             "on a CPU that other jobs share: the work done, whatever the others' load)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run every mode this many times, the order reversed each round, and report each "
                              "mode's median (on a shared machine a load that comes and goes then hits all modes)")
