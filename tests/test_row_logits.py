@@ -157,6 +157,19 @@ def test_stage2_rows_equal_the_full_logits_computation(case, loss):
                 assert torch.allclose(rows_grads[name], param.grad, rtol=0, atol=TOL), name
 
 
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_gradient_checkpointing_gives_the_same_gradients(use_reentrant):
+    model = with_lora(tiny_model("llama"))
+    model.train()
+    inputs = dual_batch()
+    expected = run_stage2(model, inputs, "key_dpo")
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": use_reentrant})
+    model.enable_input_require_grads()
+    loss, _, grads, shape = run_stage2(model, inputs, "key_dpo")
+    assert shape[0] == 1 and abs(float(loss - expected[0])) <= TOL
+    assert all(torch.allclose(grads[k], expected[2][k], rtol=0, atol=TOL) for k in expected[2])
+
+
 # --- where the full logits stay, and the one log line -------------------------
 
 def test_sft_weight_keeps_the_full_logits_and_says_so_once(caplog):
