@@ -5,43 +5,37 @@
 
 This is Eq. 7 of the EDIT paper with the authors' per-sample normalisation:
 only key tokens contribute, each sample's sum is divided by its number of
-response (non -100) tokens. Only the rows of the logits at selected positions
-are upcast, so memory stays far below one float32 copy of the logits.
+response (non -100) tokens. The loss reads the logit rows of key tokens only
+(``krsl_loss_from_rows``); ``krsl_loss`` takes full logits and selects them.
+Only those rows are upcast, so memory stays far below one float32 copy of
+the logits.
 """
 
 from __future__ import annotations
 
 import torch
 
-from edit_plugin.columns import IGNORE_INDEX
-
-
-def _compute_dtype(logits: torch.Tensor) -> torch.dtype:
-    # Half-precision logits are upcast; float32/float64 are kept as they are.
-    return torch.float32 if logits.dtype in (torch.float16, torch.bfloat16) else logits.dtype
+from edit_plugin.token_rows import (
+    SideRows,
+    key_positions,
+    per_sample_sum,
+    response_positions,
+    rows_from_logits,
+    token_nll,
+)
 
 
 def selected_token_nll(
     logits: torch.Tensor, labels: torch.Tensor, select: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """NLL of ``labels`` at the positions where ``select`` is true.
+    """NLL of ``labels`` at the positions where ``select`` is true (and the
+    label is not -100), from full logits [B, T, V].
 
     Returns (nll [K], predicted-equals-label [K] bool, batch index [K]).
     """
-    select = select & (labels != IGNORE_INDEX)
-    batch_index = select.nonzero(as_tuple=True)[0]
-    rows = logits[select].to(_compute_dtype(logits))  # [K, V]
-    targets = labels[select]
-    picked = rows.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-    nll = torch.logsumexp(rows, dim=-1) - picked
-    hits = rows.argmax(dim=-1) == targets
-    return nll, hits, batch_index
-
-
-def per_sample_sum(values: torch.Tensor, batch_index: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """sum of ``values`` per sample (``batch_index`` says whose); [B]."""
-    sums = torch.zeros(batch_size, dtype=values.dtype, device=values.device)
-    return sums.index_add(0, batch_index, values)
+    rows = rows_from_logits(logits, labels, select.bool() & response_positions(labels))
+    nll, hits = token_nll(rows.logits, rows.targets)
+    return nll, hits, rows.sample
 
 
 def per_sample_normalised_sum(
@@ -52,42 +46,27 @@ def per_sample_normalised_sum(
     return sums / n_response.clamp(min=1).to(values.dtype)
 
 
-def krsl_loss(
-    chosen_logits: torch.Tensor,
-    chosen_labels: torch.Tensor,
-    chosen_key_mask: torch.Tensor,
-    rejected_logits: torch.Tensor,
-    rejected_labels: torch.Tensor,
-    rejected_key_mask: torch.Tensor,
+def krsl_loss_from_rows(
+    chosen: SideRows,
+    rejected: SideRows,
     *,
     alpha: float,
     beta: float,
     neg_nll_threshold: float | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """KRSL loss and its metrics.
-
-    Logits are ``[B, T, V]`` and already aligned with labels ``[B, T]``
-    (``logits[:, t]`` predicts ``labels[:, t]``; -100 is ignored); key masks are
-    ``[B, T]`` bool on the same positions. With ``neg_nll_threshold`` a rejected
-    key token whose NLL is already at or above it is left out, which keeps the
-    unbounded push-down term from diverging.
-    """
-    chosen_key_mask = chosen_key_mask.bool()
-    rejected_key_mask = rejected_key_mask.bool()
-    chosen_response = (chosen_labels != IGNORE_INDEX).sum(dim=1)
-    rejected_response = (rejected_labels != IGNORE_INDEX).sum(dim=1)
-
-    c_nll, c_hits, c_index = selected_token_nll(chosen_logits, chosen_labels, chosen_key_mask)
-    r_nll, r_hits, r_index = selected_token_nll(rejected_logits, rejected_labels, rejected_key_mask)
+    """KRSL loss and its metrics from the key-token rows of both sides. With
+    ``neg_nll_threshold`` a rejected key token whose NLL is already at or
+    above it is left out, which keeps the unbounded push-down term from
+    diverging."""
+    c_nll, c_hits = token_nll(chosen.logits, chosen.targets)
+    r_nll, r_hits = token_nll(rejected.logits, rejected.targets)
 
     r_active = torch.ones_like(r_nll, dtype=torch.bool)
     if neg_nll_threshold is not None:
         r_active = r_nll.detach() < neg_nll_threshold
 
-    chosen_term = per_sample_normalised_sum(c_nll, c_index, chosen_response).mean()
-    rejected_term = per_sample_normalised_sum(
-        r_nll * r_active, r_index, rejected_response
-    ).mean()
+    chosen_term = per_sample_normalised_sum(c_nll, chosen.sample, chosen.n_response).mean()
+    rejected_term = per_sample_normalised_sum(r_nll * r_active, rejected.sample, rejected.n_response).mean()
     loss = alpha * chosen_term - beta * rejected_term
 
     with torch.no_grad():
@@ -97,7 +76,7 @@ def krsl_loss(
         chosen_nll = mean_or_zero(c_nll)
         rejected_nll = mean_or_zero(r_nll)
         n_key = c_nll.numel() + r_nll.numel()
-        n_resp = int(chosen_response.sum() + rejected_response.sum())
+        n_resp = int(chosen.n_response.sum() + rejected.n_response.sum())
         metrics = {
             "krsl/chosen_key_nll": chosen_nll,
             "krsl/rejected_key_nll": rejected_nll,
@@ -112,8 +91,31 @@ def krsl_loss(
     return loss, metrics
 
 
+def krsl_loss(
+    chosen_logits: torch.Tensor,
+    chosen_labels: torch.Tensor,
+    chosen_key_mask: torch.Tensor,
+    rejected_logits: torch.Tensor,
+    rejected_labels: torch.Tensor,
+    rejected_key_mask: torch.Tensor,
+    *,
+    alpha: float,
+    beta: float,
+    neg_nll_threshold: float | None = None,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """KRSL loss and its metrics from full logits.
+
+    Logits are ``[B, T, V]`` and already aligned with labels ``[B, T]``
+    (``logits[:, t]`` predicts ``labels[:, t]``; -100 is ignored); key masks are
+    ``[B, T]`` on the same positions.
+    """
+    chosen = rows_from_logits(chosen_logits, chosen_labels, key_positions(chosen_labels, chosen_key_mask))
+    rejected = rows_from_logits(rejected_logits, rejected_labels, key_positions(rejected_labels, rejected_key_mask))
+    return krsl_loss_from_rows(chosen, rejected, alpha=alpha, beta=beta, neg_nll_threshold=neg_nll_threshold)
+
+
 def response_nll(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Plain SFT loss: per-sample mean NLL over response tokens, batch mean."""
-    n_response = (labels != IGNORE_INDEX).sum(dim=1)
+    n_response = response_positions(labels).sum(dim=1)
     nll, _, index = selected_token_nll(logits, labels, torch.ones_like(labels, dtype=torch.bool))
     return per_sample_normalised_sum(nll, index, n_response).mean()

@@ -1,11 +1,17 @@
 """Stage-2 losses by name, and the one forward that feeds them (no Axolotl
 import: the trainer and the training-step benchmark run the same code).
 
-A loss is a pure function over the aligned tensors of a batch (``Sides``)
-plus its own parameters; its entry here says which plugin keys those come
-from and whether it needs the reference model's log-probs, which the forward
-then supplies. Adding a loss = a pure function + one ``Stage2Loss`` entry
-(+ its keys in ``plugin/args.py``).
+A loss is a pure function over the key-token rows of a batch's two sides
+(``Sides``) plus its own parameters; its entry here says which plugin keys
+those come from, whether it needs the reference model's log-probs (the
+forward then supplies them) and when it needs every position's logits.
+Adding a loss = a pure function + one ``Stage2Loss`` entry (+ its keys in
+``plugin/args.py``).
+
+The forward projects only the key tokens' hidden states onto the vocabulary
+(``edit_plugin.row_logits``); it computes the full logits instead where a
+loss needs them, where the model's head is not one it knows, or where the
+caller says so (``full_logits_reason``), and logs the choice once.
 """
 
 from __future__ import annotations
@@ -18,33 +24,30 @@ import torch
 
 from edit_plugin.columns import DUAL_COT_COLUMNS, IGNORE_INDEX
 from edit_plugin.dpo.loss import token_logps
-from edit_plugin.key_dpo import key_dpo_loss
-from edit_plugin.loss import krsl_loss, response_nll
+from edit_plugin.key_dpo import key_dpo_loss_from_rows
+from edit_plugin.loss import krsl_loss_from_rows, response_nll
+from edit_plugin.row_logits import log_path_once, next_token_logits, unknown_head_reason
+from edit_plugin.token_rows import SideRows, key_positions, side_rows, token_nll
 
 
 @dataclass
 class Sides:
-    """A batch's chosen and rejected sides, shifted so that ``*_logits[:, t]``
-    predicts ``*_labels[:, t]``; the reference log-probs only for losses that
-    ask for them."""
+    """A batch's chosen and rejected sides as the rows of their key tokens
+    (``SideRows``); the reference's log p(label) of the same rows only for
+    losses that ask for them; the chosen side's full logits [B, T, V] (aligned
+    with ``chosen_labels``) only for a loss that needs every position."""
 
-    chosen_logits: torch.Tensor
+    chosen: SideRows
+    rejected: SideRows
     chosen_labels: torch.Tensor
-    chosen_key_mask: torch.Tensor
-    rejected_logits: torch.Tensor
-    rejected_labels: torch.Tensor
-    rejected_key_mask: torch.Tensor
     ref_chosen_logps: torch.Tensor | None = None
     ref_rejected_logps: torch.Tensor | None = None
-
-    def key_tensors(self) -> tuple[torch.Tensor, ...]:
-        return (self.chosen_logits, self.chosen_labels, self.chosen_key_mask,
-                self.rejected_logits, self.rejected_labels, self.rejected_key_mask)
+    chosen_logits: torch.Tensor | None = None
 
 
 def _krsl(sides: Sides, *, edit_alpha, edit_beta, edit_neg_nll_threshold, edit_sft_weight):
-    loss, metrics = krsl_loss(*sides.key_tensors(), alpha=edit_alpha, beta=edit_beta,
-                              neg_nll_threshold=edit_neg_nll_threshold)
+    loss, metrics = krsl_loss_from_rows(sides.chosen, sides.rejected, alpha=edit_alpha, beta=edit_beta,
+                                        neg_nll_threshold=edit_neg_nll_threshold)
     if edit_sft_weight:
         sft = response_nll(sides.chosen_logits, sides.chosen_labels)
         loss = loss + edit_sft_weight * sft
@@ -52,8 +55,19 @@ def _krsl(sides: Sides, *, edit_alpha, edit_beta, edit_neg_nll_threshold, edit_s
     return loss, metrics
 
 
+def _krsl_full_logits_reason(params: dict) -> str | None:
+    if params.get("edit_sft_weight"):
+        return "edit_sft_weight > 0: the SFT term reads every response token"
+    return None
+
+
 def _key_dpo(sides: Sides, *, edit_dpo_beta):
-    return key_dpo_loss(*sides.key_tensors(), sides.ref_chosen_logps, sides.ref_rejected_logps, beta=edit_dpo_beta)
+    return key_dpo_loss_from_rows(sides.chosen, sides.rejected, sides.ref_chosen_logps, sides.ref_rejected_logps,
+                                  beta=edit_dpo_beta)
+
+
+def _never(params: dict) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -63,11 +77,14 @@ class Stage2Loss:
     keys: tuple[str, ...]  # plugin keys passed to ``compute`` by name
     needs_reference: bool = False  # the adapter-disabled model's log-probs
     description: str = ""
+    # params -> why this loss needs every position's logits (``Sides.chosen_logits``), or None
+    full_logits_reason: Callable[[dict], str | None] = _never
 
 
 STAGE2_LOSSES = {loss.name: loss for loss in (
     Stage2Loss("krsl", _krsl, ("edit_alpha", "edit_beta", "edit_neg_nll_threshold", "edit_sft_weight"),
-               description="EDIT's KRSL: raise the correct key tokens' likelihood, lower the wrong ones'"),
+               description="EDIT's KRSL: raise the correct key tokens' likelihood, lower the wrong ones'",
+               full_logits_reason=_krsl_full_logits_reason),
     Stage2Loss("key_dpo", _key_dpo, ("edit_dpo_beta",), needs_reference=True,
                description="DPO's logistic loss on the log-ratio summed over key tokens only"),
 )}
@@ -122,29 +139,47 @@ def label_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 
 def stage2_forward(model, inputs: dict[str, torch.Tensor], loss: str | Stage2Loss = "krsl",
-                   params: dict | None = None, unwrapped=None, checkpointing_kwargs: dict | None = None):
+                   params: dict | None = None, unwrapped=None, checkpointing_kwargs: dict | None = None,
+                   full_logits_reason: str | None = None):
     """(loss, metrics, policy outputs) for a batch from ``DualCoTCollator``.
 
     One forward over [chosen; rejected] (the collator gave both one length);
     for a loss that needs it, one more without gradients and with the adapter
-    of ``unwrapped`` (the model inside any distributed wrapper) disabled."""
+    of ``unwrapped`` (the model inside any distributed wrapper) disabled.
+    Both project only the key tokens' rows onto the vocabulary unless the
+    loss, the model's head or the caller's ``full_logits_reason`` asks for
+    every position's logits. On the row path the outputs' logits are those
+    rows, [1, K, V]."""
     loss = stage2_loss(loss) if isinstance(loss, str) else loss
     missing = [c for c in DUAL_COT_COLUMNS if c not in inputs]
     if missing:
         raise KeyError(f"stage-2 batch lacks {missing}: the dataset needs type: edit_plugin.dual_cot")
+    params = loss_params(loss, params or {})
+    owner = unwrapped if unwrapped is not None else model
+    full_reason = full_logits_reason or loss.full_logits_reason(params) or unknown_head_reason(owner)
+    log_path_once("stage-2 forward", full_reason)
+
     batch_size = inputs["input_ids"].shape[0]
     input_ids = torch.cat([inputs["input_ids"], inputs["rejected_input_ids"]])
     attention_mask = torch.cat([inputs["attention_mask"], inputs["rejected_attention_mask"]])
     labels = torch.cat([inputs["labels"], inputs["rejected_labels"]])[:, 1:]
-    outputs = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
-    logits = outputs.logits[:, :-1]  # logits[:, t] predicts token t + 1: a view, no copy
-    sides = Sides(logits[:batch_size], labels[:batch_size], inputs["chosen_key_mask"][:, 1:].bool(),
-                  logits[batch_size:], labels[batch_size:], inputs["rejected_key_mask"][:, 1:].bool())
+    key_mask = torch.cat([inputs["chosen_key_mask"], inputs["rejected_key_mask"]])[:, 1:]
+    select = key_positions(labels, key_mask)  # [2B, T - 1]: chosen rows first, row-major
+    n_chosen_rows = int(select[:batch_size].sum())
+
+    policy = next_token_logits(model, input_ids, attention_mask, select, owner=owner, full_reason=full_reason)
+    sides = Sides(
+        chosen=side_rows(policy.rows[:n_chosen_rows], labels[:batch_size], select[:batch_size]),
+        rejected=side_rows(policy.rows[n_chosen_rows:], labels[batch_size:], select[batch_size:]),
+        chosen_labels=labels[:batch_size],
+        chosen_logits=None if policy.full_logits is None else policy.full_logits[:batch_size],
+    )
     if loss.needs_reference:
-        with reference_model(unwrapped if unwrapped is not None else model, checkpointing_kwargs):
-            ref_logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-            ref_logps = label_logps(ref_logits[:, :-1], labels)
-            del ref_logits
-        sides.ref_chosen_logps, sides.ref_rejected_logps = ref_logps[:batch_size], ref_logps[batch_size:]
-    value, metrics = loss.compute(sides, **loss_params(loss, params or {}))
-    return value, metrics, outputs
+        with reference_model(owner, checkpointing_kwargs):
+            reference = next_token_logits(model, input_ids, attention_mask, select, owner=owner,
+                                          full_reason=full_reason)
+            ref_logps = -token_nll(reference.rows, labels[select])[0]
+            del reference
+        sides.ref_chosen_logps, sides.ref_rejected_logps = ref_logps[:n_chosen_rows], ref_logps[n_chosen_rows:]
+    value, metrics = loss.compute(sides, **params)
+    return value, metrics, policy.outputs

@@ -1,14 +1,16 @@
 """Several processes: `axolotl train` with 2 CPU processes (gloo) trains as one
 process does with the same global batch, both stages; the CPU device-map
-fix, the cross-process mean of the KRSL metrics, and the multi-GPU settings
+fix, the cross-process mean of the KRSL metrics, the multi-GPU settings
 (FSDP2 of the recipes, the DeepSpeed ZeRO-2/3 configs) that pass Axolotl's
-validation."""
+validation, and the stage-2 row projection under FSDP2 on 2 CPU processes."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from unittest import mock
 
@@ -242,3 +244,32 @@ def test_sft_two_processes_equal_one_with_the_same_global_batch(tmp_path, tiny_l
     assert len([e for e in log_one if "loss" in e]) == 4
     assert_same_numbers(log_one, log_two, ("loss", "grad_norm", "learning_rate"))
     assert max_abs_diff(adapter_tensors(tmp_path / "one"), adapter_tensors(tmp_path / "two")) < WEIGHT_ATOL
+
+
+# --- the row projection under FSDP2, 2 CPU processes --------------------------
+
+@pytest.mark.slow
+def test_fsdp2_row_projection_equals_the_full_logits_and_the_unsharded_model(tmp_path):
+    """tests/fsdp2_stage2.py shards tiny float64 LoRA Llamas with FSDP2 (tied
+    embeddings; LoRA on lm_head) and runs both stage-2 losses each way."""
+    out = tmp_path / "fsdp2.pt"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests"),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                          "--master_port", str(free_port()), str(ROOT / "tests" / "fsdp2_stage2.py"), str(out)],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    import torch
+
+    results = torch.load(out, weights_only=False)
+    assert len(results) == 4
+    for case, paths in results.items():
+        rows, full, unsharded = paths["rows"], paths["full"], paths["unsharded"]
+        assert rows["logits_shape"][0] == 1 and len(full["logits_shape"]) == 3 and full["logits_shape"][0] > 1
+        assert rows["loss"] == pytest.approx(full["loss"], abs=1e-10) and rows["loss"] == pytest.approx(
+            unsharded["loss"], abs=1e-10), case
+        assert all(rows["metrics"][k] == pytest.approx(full["metrics"][k], abs=1e-10) for k in full["metrics"])
+        assert rows["grads"].keys() == full["grads"].keys() == unsharded["grads"].keys() and rows["grads"]
+        for name, grad in rows["grads"].items():
+            assert torch.allclose(grad, full["grads"][name], rtol=0, atol=1e-10), (case, name)
+            assert torch.allclose(grad, unsharded["grads"][name], rtol=0, atol=1e-10), (case, name)

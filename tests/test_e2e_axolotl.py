@@ -11,7 +11,7 @@ from edit_plugin.axolotl_runner import AxolotlRunError, run_axolotl
 from edit_plugin.cpu_threads import physical_cores
 from edit_plugin.records import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
-from tiny_runs import stage_config
+from tiny_runs import log_history, stage_config
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +76,33 @@ def test_key_dpo_is_one_key_away(tmp_path, tiny_llama):
     assert steps[0]["loss"] == pytest.approx(0.6931, abs=1e-4)
     assert steps[0]["key_dpo/margin"] == 0.0 and "krsl/chosen_key_nll" not in steps[0]
     assert any(s["key_dpo/margin"] != 0.0 for s in steps[1:])
+
+
+def test_krsl_on_the_embedded_student_logs_the_curve_of_the_full_logits(tmp_path, student_path):
+    """Stage 2 projects only the key tokens' hidden states onto the vocabulary;
+    through `axolotl train` on the embedded SmolLM2-135M, every logged number
+    equals that of a run with every position's logits (`edit_full_logits: true`)."""
+    data = tmp_path / "dual.jsonl"
+    write_records(data, generate_pairs(8, seed=11))
+    # 4 steps of 2 pairs; checkpoint-4 keeps the full-precision log. The recipe's
+    # LoRA dropout stays: both paths draw the same masks (no adapter on the head).
+    common = dict(micro_batch_size=2, num_epochs=1, learning_rate=2.0e-4, save_strategy="steps", save_steps=4)
+    runs = {}
+    for name, extra in (("rows", {}), ("full", {"edit_full_logits": True})):
+        cfg = stage_config(tmp_path, "krsl", student_path, data, name=name, **common, **extra)
+        run_axolotl("train", cfg, tmp_path / f"{name}.log", name, show_progress=False)
+        runs[name] = [e for e in log_history(tmp_path / name / "checkpoint-4") if "loss" in e]
+    assert "stage-2 forward: projecting only the positions the loss reads onto the vocabulary" in \
+        (tmp_path / "rows.log").read_text()
+    assert "stage-2 forward: full logits of every position (edit_full_logits: true)" in \
+        (tmp_path / "full.log").read_text()
+    rows, full = runs["rows"], runs["full"]
+    assert len(rows) == len(full) == 4
+    assert rows[-1]["loss"] != rows[0]["loss"]  # it trained
+    for a, b in zip(rows, full):
+        assert a.keys() == b.keys() and any(key.startswith("krsl/") for key in a)
+        for key in a:
+            assert a[key] == pytest.approx(b[key], rel=1e-6, abs=1e-12), (a["step"], key)
 
 
 def test_invalid_json_fails_axolotl_with_file_and_line(tmp_path, tiny_llama):

@@ -131,3 +131,49 @@ def test_krsl_test_datasets_need_a_rejected_side_too(krsl_recipe):
     cfg = load(krsl_recipe, test_datasets=[{"path": "x.jsonl", "type": "edit_plugin.dual_cot.sft", "split": "train"}])
     with pytest.raises(EditConfigError, match="needs every dataset"):
         register_and_validate(cfg)
+
+
+# --- stage 2 beside the plugins that fuse the loss into the head --------------
+
+CCE_PLUGIN = "axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin"
+LIGER_PLUGIN = "axolotl.integrations.liger.LigerPlugin"
+
+
+def test_cut_cross_entropy_is_refused_for_stage_2_with_the_reason(krsl_recipe):
+    # Listing the plugin turns it on (its key defaults to true).
+    cfg = load(krsl_recipe, plugins=["edit_plugin.EditPlugin", CCE_PLUGIN])
+    with pytest.raises(EditConfigError, match="cut_cross_entropy with edit_krsl: true.*projects only the key "
+                                              "tokens.*Set cut_cross_entropy: false"):
+        register_and_validate(cfg)
+
+
+def test_cut_cross_entropy_switched_off_or_in_stage_1_passes_our_check(krsl_recipe):
+    from edit_plugin.plugin.checks import check_fused_losses
+
+    check_fused_losses(load(krsl_recipe, plugins=["edit_plugin.EditPlugin", CCE_PLUGIN], cut_cross_entropy=False))
+    check_fused_losses(load(krsl_recipe, plugins=["edit_plugin.EditPlugin", CCE_PLUGIN], edit_krsl=False))
+
+
+def test_ligers_fused_linear_cross_entropy_is_accepted_for_stage_2(krsl_recipe):
+    # Its patched forward, run with the stage-2 forward: tests/test_row_logits.py.
+    cfg = register_and_validate(load(krsl_recipe, plugins=["edit_plugin.EditPlugin", LIGER_PLUGIN],
+                                     liger_fused_linear_cross_entropy=True))
+    assert cfg.liger_fused_linear_cross_entropy is True and cfg.edit_krsl is True
+
+
+def test_what_makes_the_trainer_compute_every_positions_logits():
+    from edit_plugin.plugin.trainer import forced_full_logits_reason
+
+    assert forced_full_logits_reason(False, False, False) is None
+    assert forced_full_logits_reason(True, False, False) == "edit_full_logits: true"
+    assert "ZeRO-3" in forced_full_logits_reason(False, True, False)
+    assert "torch_compile" in forced_full_logits_reason(False, False, True)
+
+
+def test_edit_full_logits_reaches_the_trainer(krsl_recipe):
+    from axolotl.integrations.base import PluginManager
+
+    cfg = register_and_validate(load(krsl_recipe, edit_full_logits=True))
+    plugin = PluginManager.get_instance().plugins["edit_plugin.EditPlugin"]
+    assert plugin.get_training_args(cfg)["edit_full_logits"] is True
+    assert plugin.get_training_args(register_and_validate(load(krsl_recipe)))["edit_full_logits"] is False

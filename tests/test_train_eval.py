@@ -38,13 +38,17 @@ def test_compute_loss_returns_the_outputs_and_names_eval_metrics(chat_tokenizer,
         args=SimpleNamespace(edit_alpha=1.0, edit_beta=0.025, edit_neg_nll_threshold=None, edit_sft_weight=0.0,
                              gradient_checkpointing_kwargs=None),
         stage2_loss=stage2_loss("krsl"),
+        full_logits_reason=None,
         accelerator=SimpleNamespace(unwrap_model=lambda m: m),
         store_metrics=lambda metrics, train_eval: stored.append((train_eval, metrics)),
     )
     model.eval()
     with torch.no_grad():
         loss, outputs = KRSLTrainer.compute_loss(trainer, model, batch, return_outputs=True)
-        assert outputs.logits.shape[0] == 2 * 3  # chosen and rejected in one forward
+        # One forward over chosen and rejected; only their key tokens' rows reach the vocabulary.
+        n_key_rows = sum(int((batch[keys].bool() & (batch[labels] != -100))[:, 1:].sum())
+                         for keys, labels in (("chosen_key_mask", "labels"), ("rejected_key_mask", "rejected_labels")))
+        assert outputs.logits.shape[:2] == (1, n_key_rows) and n_key_rows > 0
         assert torch.equal(loss, KRSLTrainer.compute_loss(trainer, model, batch))
     model.train()
     KRSLTrainer.compute_loss(trainer, model, batch)

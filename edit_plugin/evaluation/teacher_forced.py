@@ -17,8 +17,11 @@ script), chosen and rejected go through one forward, and per pair we keep:
 A side with no key token (a pure insertion on the other side) has no mean NLL
 (None) and a key log-prob sum of 0: the empty product, probability 1.
 
-The maths (`sequence_scores`, `pair_outcomes`, `aggregate`) is pure torch /
-Python on tensors and lists; `pair_metrics` is the glue that loads a model.
+The maths (`sequence_scores_from_rows`, `pair_outcomes`, `aggregate`) is pure
+torch / Python on tensors and lists; `pair_metrics` is the glue that loads a
+model. The forward projects only the response tokens' hidden states onto the
+vocabulary, as stage 2 does (`edit_plugin.row_logits`; the full logits for a
+head it does not know).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import torch
 
 from edit_plugin.columns import IGNORE_INDEX
 from edit_plugin.dual_cot.tokenize import tokenize_dual_batch
-from edit_plugin.loss import selected_token_nll
+from edit_plugin.row_logits import log_path_once, next_token_logits, unknown_head_reason
+from edit_plugin.token_rows import SideRows, response_positions, rows_from_logits, side_rows, token_nll
 
 PER_PAIR_METRICS = ("chosen_key_nll", "chosen_key_accuracy", "rejected_key_nll", "key_win", "all_win")
 # per-pair metric -> name of its aggregate in the `pair_metrics` result
@@ -56,21 +60,26 @@ class SequenceScores:
 
 
 def sequence_scores(logits: torch.Tensor, labels: torch.Tensor, key_mask: torch.Tensor) -> SequenceScores:
-    """Per-row log-prob sums of ``labels`` under ``logits``.
+    """Per-row log-prob sums of ``labels`` under full ``logits``.
 
     ``logits`` [B, T, V] are aligned with ``labels`` [B, T] (``logits[:, t]``
     predicts ``labels[:, t]``; -100 is not a response token) and ``key_mask``
     [B, T] marks key tokens on the same positions.
     """
-    response = labels != IGNORE_INDEX
+    response = response_positions(labels)
+    return sequence_scores_from_rows(rows_from_logits(logits, labels, response), key_mask.bool()[response])
+
+
+def sequence_scores_from_rows(rows: SideRows, is_key: torch.Tensor) -> SequenceScores:
+    """Per-sequence sums from the logit rows of every response token (``rows``)
+    and which of those rows are key tokens (``is_key`` [K])."""
     # One log-softmax pass over all response tokens; key tokens are a subset.
-    nll, hits, row = selected_token_nll(logits, labels, response)
-    is_key = key_mask.bool()[response]
-    batch = labels.shape[0]
+    nll, hits = token_nll(rows.logits, rows.targets)
 
     def per_row(values: torch.Tensor) -> torch.Tensor:
         values = values.to(torch.float64)
-        return torch.zeros(batch, dtype=torch.float64, device=values.device).index_add(0, row, values)
+        return torch.zeros(rows.batch_size, dtype=torch.float64, device=values.device).index_add(
+            0, rows.sample, values)
 
     logprob = -nll
     return SequenceScores(
@@ -154,11 +163,14 @@ def collate_pairs(rows: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
 def score_batch(model, batch: dict[str, torch.Tensor]) -> dict[str, list]:
     """Per-pair outcomes of one collated batch (first half chosen, second rejected)."""
     device = next(model.parameters()).device
-    logits = model(input_ids=batch["input_ids"].to(device),
-                   attention_mask=batch["attention_mask"].to(device), use_cache=False).logits
-    # logits[:, t] predicts token t + 1.
-    scores = sequence_scores(logits[:, :-1], batch["labels"][:, 1:].to(device),
-                             batch["key_mask"][:, 1:].to(device))
+    labels = batch["labels"][:, 1:].to(device)  # position t predicts token t + 1
+    response = response_positions(labels)
+    full_reason = unknown_head_reason(model)
+    log_path_once("teacher-forced metrics", full_reason)
+    logits = next_token_logits(model, batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                               response, full_reason=full_reason)
+    is_key = batch["key_mask"][:, 1:].to(device).bool()[response]
+    scores = sequence_scores_from_rows(side_rows(logits.rows, labels, response), is_key)
     half = batch["input_ids"].shape[0] // 2
     chosen = SequenceScores(*(getattr(scores, f)[:half] for f in SequenceScores.__dataclass_fields__))
     rejected = SequenceScores(*(getattr(scores, f)[half:] for f in SequenceScores.__dataclass_fields__))

@@ -50,6 +50,12 @@ class EditArgs(BaseModel):
         default=0.1, gt=0.0,
         json_schema_extra={"description": "key_dpo: DPO's beta (temperature of the log-ratio)."},
     )
+    edit_full_logits: bool | None = Field(
+        default=False,
+        json_schema_extra={"description": (
+            "Stage 2: compute every position's logits, as before the row projection (a check; "
+            "slower). By default only the positions the loss reads are projected onto the vocabulary.")},
+    )
     edit_field_prompt: str | None = Field(
         default="prompt", min_length=1,
         json_schema_extra={"description": "The records' field that holds the prompt (all datasets of our types)."},

@@ -97,6 +97,26 @@ def check_settings(cfg, cuda_available: bool) -> None:
         )
 
 
+def _cut_cross_entropy_on(cfg) -> bool:
+    # Its plugin's own key defaults to true: listing the plugin turns it on.
+    listed = any("cut_cross_entropy" in str(plugin) for plugin in cfg.get("plugins") or [])
+    return listed and cfg.get("cut_cross_entropy") is not False
+
+
+def check_fused_losses(cfg) -> None:
+    """Stage 2 calls the model without labels and reads the head's output at
+    key tokens only. Liger's patched forwards then apply the head as usual
+    (tests/test_row_logits.py runs them); Cut Cross-Entropy's is refused."""
+    if cfg.get("edit_krsl") and _cut_cross_entropy_on(cfg):
+        raise EditConfigError(
+            "cut_cross_entropy with edit_krsl: true: stage 2 computes its own loss and projects only "
+            "the key tokens' hidden states onto the vocabulary, so Cut Cross-Entropy has no logits to "
+            "spare, and its patched forward has not been run with the stage-2 forward (its kernels need "
+            "a GPU). Set cut_cross_entropy: false or remove CutCrossEntropyPlugin from this stage-2 "
+            "config; the stage-1 (SFT) config can keep it"
+        )
+
+
 # Keys whose schedule `edit_lr_epoch_decay` would silently replace.
 SCHEDULE_KEYS = ("lr_scheduler", "warmup_ratio", "warmup_steps", "cosine_min_lr_ratio")
 
@@ -153,5 +173,6 @@ def check_data_files(cfg) -> int:
 def check_config(cfg, cuda_available: bool) -> None:
     check_unknown_keys(cfg)
     check_settings(cfg, cuda_available)
+    check_fused_losses(cfg)
     check_lr_schedule(cfg)
     check_data_files(cfg)

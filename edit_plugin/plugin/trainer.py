@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import torch
 from axolotl.core.trainers.base import AxolotlTrainer
+from transformers.integrations import is_deepspeed_zero3_enabled
 
 from edit_plugin.columns import EXTRA_COLUMNS
 from edit_plugin.plugin.metrics import is_stage2_metric, named_for, pack_means, unpack_means
 from edit_plugin.stage2 import loss_params, stage2_forward, stage2_loss
+
+
+def forced_full_logits_reason(edit_full_logits: bool, deepspeed_zero3: bool, torch_compile: bool) -> str | None:
+    """Why this training run computes every position's logits whatever the loss
+    and model (None: the stage-2 forward decides)."""
+    if edit_full_logits:
+        return "edit_full_logits: true"
+    if deepspeed_zero3:
+        return "DeepSpeed ZeRO-3, under which the row projection has not been run"
+    if torch_compile:
+        return "torch_compile: true, under which the row projection's per-step hook has not been run"
+    return None
 
 
 class KRSLTrainer(AxolotlTrainer):
@@ -20,6 +33,8 @@ class KRSLTrainer(AxolotlTrainer):
         # The loss is a batch mean; let the Trainer divide by accumulation steps.
         self.model_accepts_loss_kwargs = False
         self.stage2_loss = stage2_loss(self.args.edit_loss)  # its default: the args model
+        self.full_logits_reason = forced_full_logits_reason(
+            bool(self.args.edit_full_logits), is_deepspeed_zero3_enabled(), bool(self.args.torch_compile))
 
     def _set_signature_columns_if_needed(self):
         # The Trainer drops every column that is not a forward() argument,
@@ -36,15 +51,17 @@ class KRSLTrainer(AxolotlTrainer):
             loss_params(self.stage2_loss, self.args),
             unwrapped=self.accelerator.unwrap_model(model),
             checkpointing_kwargs=self.args.gradient_checkpointing_kwargs,
+            full_logits_reason=self.full_logits_reason,
         )
         training = model.training
         self.store_metrics(named_for(metrics, training), train_eval="train" if training else "eval")
         return (loss, outputs) if return_outputs else loss
 
     def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
-        # The logits are [chosen; rejected] (2B rows for B label rows): nothing
-        # to score against the labels, and the evaluation loop would keep them
-        # all, for the whole eval set. The loss and stored metrics are the result.
+        # The logits are the key tokens' rows or [chosen; rejected] (2B rows for
+        # B label rows): nothing to score against the labels, and the evaluation
+        # loop would keep them all, for the whole eval set. The loss and stored
+        # metrics are the result.
         return super().prediction_step(model, inputs, True, ignore_keys=ignore_keys)
 
     def log(self, logs, start_time=None):
