@@ -367,7 +367,8 @@ class ExperimentRunner:
 
     def _train(self, stage: Stage) -> None:
         for parent in stage.needs:  # the model it starts from: a whole merge, redone if a kill cut it short
-            self.model_path(parent)
+            if self.stages[parent].kind == TRAIN:  # (a mine stage makes data, not a model)
+                self.model_path(parent)
         config = self.config_path(stage.id)
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(yaml.safe_dump(stage.config, sort_keys=False))
