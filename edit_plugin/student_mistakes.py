@@ -43,12 +43,16 @@ def is_loop(text: str, repeats: int = 3) -> bool:
 
 def judge(completion: str, gold: str, kind: str, cut: bool) -> str:
     """``WRONG`` (a pair can be made) or the `SKIP_REASONS` entry that says why not."""
+    return judge_doc(completion, {"kind": kind, "target": gold}, cut)
+
+
+def judge_doc(completion: str, doc: dict, cut: bool) -> str:
+    """`judge` against a scoring document (`scoring.verdict`'s: kind, target, options)."""
     if cut:
         return "cut"
     if is_loop(completion):
         return "loop"
-    said = verdict(completion, {"kind": kind, "target": gold})
-    return {"correct": "right", "hedged": "hedged", "unreadable": "no_answer"}.get(said, WRONG)
+    return {"correct": "right", "hedged": "hedged", "unreadable": "no_answer"}.get(verdict(completion, doc), WRONG)
 
 
 def student_pair(question: dict, gold_cot: str, completion: str, pair_id: str) -> dict:
@@ -95,13 +99,13 @@ def answer_questions(model_path: str, questions: list[dict], out: Path, *, max_n
 def pairs_from_answers(questions: Iterable[dict], gold_cots: dict[str, str], answers: dict[str, list[dict]],
                        kinds: dict[str, str]) -> tuple[list[dict], Counter]:
     """Pairs from the wrong answers (one per distinct wrong CoT of a
-    question), and the count of answers by what they were."""
+    question), and the count of answers by (task, what they were)."""
     pairs, counts = [], Counter()
     for q in questions:
         seen: set[str] = set()
         for answer in answers.get(q["id"], []):
             reason = judge(answer["completion"], q["answer"], kinds[q["task"]], answer["cut"])
-            counts[reason] += 1
+            counts[q["task"], reason] += 1
             if reason != WRONG or answer["completion"].strip() in seen:
                 continue
             seen.add(answer["completion"].strip())
@@ -128,15 +132,11 @@ def programmatic_mistakes(model_path: str, tasks: dict[str, int], out: Path, see
             gold_cots[prompt] = item.chosen
     answers = answer_questions(model_path, questions, out, seed=seed, **answering)
     pairs, counts = pairs_from_answers(questions, gold_cots, answers, kinds)
-    per_task = {task: Counter() for task in tasks}
-    for q in questions:
-        for answer in answers[q["id"]]:
-            per_task[q["task"]][judge(answer["completion"], q["answer"], kinds[q["task"]], answer["cut"])] += 1
+    outcomes = (WRONG,) + SKIP_REASONS
     summary = {"teacher": "synthetic", "mistakes_from": str(model_path), "seed": seed, "questions": len(questions),
                "answers": sum(counts.values()), "pairs": len(pairs),
-               "answers_by_outcome": {reason: counts[reason] for reason in (WRONG,) + SKIP_REASONS},
-               "per_task": {task: {reason: c[reason] for reason in (WRONG,) + SKIP_REASONS}
-                            for task, c in per_task.items()}}
+               "answers_by_outcome": {reason: sum(counts[task, reason] for task in tasks) for reason in outcomes},
+               "per_task": {task: {reason: counts[task, reason] for reason in outcomes} for task in tasks}}
     return pairs, summary
 
 
@@ -159,8 +159,7 @@ def teacher_question_mistakes(model_path: str, questions: list, out: Path, **ans
     known, counts = [], Counter()
     for q in questions:
         for answer in answers[q.id]:
-            reason = "cut" if answer["cut"] else "loop" if is_loop(answer["completion"]) else \
-                {"correct": "right", "hedged": "hedged", "unreadable": "no_answer"}.get(q.verdict(answer["completion"]), WRONG)
+            reason = judge_doc(answer["completion"], q.doc(), answer["cut"])
             counts[reason] += 1
             if reason == WRONG and q.id not in {m.question.id for m in known}:  # one pair per question
                 known.append(KnownMistake(q, answer["completion"].strip(), None, None))
