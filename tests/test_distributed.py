@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 from unittest import mock
 
@@ -143,11 +144,17 @@ def test_deepspeed_zero_configs_pass_validation(recipe, stage):
     assert cfg.deepspeed.endswith(f"zero{stage}.json") and not cfg.fsdp_config
 
 
-def test_deepspeed_beside_fsdp_is_refused():
+@pytest.mark.parametrize("fsdp", [
+    {},                                  # the recipe's FSDP2 keys, left in (Axolotl 0.19 accepts this)
+    {"fsdp": ["full_shard"]},            # FSDP1's list as well (0.19 and 0.21 refuse it, each its own way)
+], ids=["fsdp2-keys", "fsdp1-list"])
+def test_deepspeed_beside_fsdp_is_refused_by_the_plugin(fsdp):
+    from edit_plugin.plugin.checks import EditConfigError
+
     raw = yaml.safe_load(PAPER_RECIPES[1].read_text())
-    raw["fsdp"] = ["full_shard"]
+    raw.update(fsdp)
     raw["deepspeed"] = str(ROOT / "recipes" / "deepspeed" / "zero2.json")
-    with pytest.raises(ValueError, match="deepspeed and fsdp cannot be used together"):
+    with pytest.raises(EditConfigError, match=r"beside fsdp.*use one; to train with DeepSpeed remove"):
         validate_on_gpus(raw)
 
 
@@ -227,18 +234,40 @@ def test_krsl_two_processes_equal_one_with_the_same_global_batch(tmp_path, tiny_
         assert b["krsl/chosen_term"] == pytest.approx(a["krsl/chosen_term"], abs=LOGGED_ATOL)
 
 
+def equal_length_pairs(tokenizer, n: int, seed: int) -> list[dict]:
+    """``n`` pairs whose chosen CoTs (the SFT labels) are all equally many tokens."""
+    by_length = defaultdict(list)
+    for pair in generate_pairs(40 * n, seed=seed):
+        by_length[len(tokenizer(pair["chosen"], add_special_tokens=False)["input_ids"])].append(pair)
+    rows = max(by_length.values(), key=len)[:n]
+    assert len(rows) == n
+    return rows
+
+
+def label_counts(prepared: Path) -> set[int]:
+    from datasets import load_from_disk
+
+    (folder,) = {p.parent for p in prepared.rglob("dataset_info.json")}
+    return {sum(label != -100 for label in row) for row in load_from_disk(str(folder))["labels"]}
+
+
 @pytest.mark.slow
-def test_sft_two_processes_equal_one_with_the_same_global_batch(tmp_path, tiny_llama, sixteen_pairs):
-    # Axolotl's SFT loss is the model's token mean per micro-batch, averaged over
-    # accumulation steps and over processes alike: 2 processes x 2 rows equal one
-    # process with 2 rows x 2 accumulation steps (not one batch of 4).
+def test_sft_two_processes_equal_one_with_the_same_global_batch(tmp_path, tiny_llama, chat_tokenizer):
+    # 2 processes x 2 rows against one process with 2 rows x 2 accumulation steps.
+    # The reductions are not the same function: each process takes its token mean
+    # and the processes are averaged with equal weight (Axolotl sets
+    # average_tokens_across_devices: false), while accumulation steps are averaged
+    # equally by Axolotl 0.19 but pooled by token count by Axolotl 0.21 (its loss
+    # takes num_items_in_batch). docs/compatibility.md has the source. They agree
+    # exactly when every micro-batch has as many label tokens: so every row here has.
+    data = tmp_path / "dual.jsonl"
+    write_records(data, equal_length_pairs(chat_tokenizer, 16, seed=11))
     common = dict(num_epochs=1, micro_batch_size=2, lora_dropout=0.0, save_strategy="steps", save_steps=4)
-    one = stage_config(tmp_path, "sft", tiny_llama, sixteen_pairs, name="one",
-                       gradient_accumulation_steps=2, **common)
-    two = stage_config(tmp_path, "sft", tiny_llama, sixteen_pairs, name="two",
-                       gradient_accumulation_steps=1, **common)
+    one = stage_config(tmp_path, "sft", tiny_llama, data, name="one", gradient_accumulation_steps=2, **common)
+    two = stage_config(tmp_path, "sft", tiny_llama, data, name="two", gradient_accumulation_steps=1, **common)
     train(tmp_path, one, "one")
     train(tmp_path, two, "two", torchrun_two_processes(), CPU_PROCESSES)
+    assert len(label_counts(tmp_path / "prepared-one")) == 1  # the premise, as Axolotl tokenized it
 
     log_one, log_two = log_history(tmp_path / "one" / "checkpoint-4"), log_history(tmp_path / "two" / "checkpoint-4")
     assert len([e for e in log_one if "loss" in e]) == 4

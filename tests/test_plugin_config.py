@@ -58,6 +58,28 @@ def test_plugin_really_loads_from_a_recipe(krsl_recipe):
     assert plugin.get_training_args(cfg)["edit_beta"] == 0.025
 
 
+def test_the_entry_point_form_of_the_name_loads_the_same_plugin(krsl_recipe):
+    from axolotl.integrations.base import load_plugin
+
+    from edit_plugin import EditPlugin
+    from edit_plugin.compat import PLUGIN_ENTRY_POINT_NAME, axolotl_reads_entry_point_plugin_names
+
+    if not axolotl_reads_entry_point_plugin_names():
+        pytest.skip("this Axolotl reads only the dotted name edit_plugin.EditPlugin (module:Class from 0.21)")
+    assert isinstance(load_plugin(PLUGIN_ENTRY_POINT_NAME), EditPlugin)
+    cfg = register_and_validate(load(krsl_recipe, plugins=[PLUGIN_ENTRY_POINT_NAME]))
+    assert cfg.edit_krsl is True and cfg.edit_beta == 0.025
+    with pytest.raises(EditConfigError, match="edit_alpah"):  # our checks ran at registration
+        register_and_validate(load(krsl_recipe, plugins=[PLUGIN_ENTRY_POINT_NAME], edit_alpah=2.0))
+
+
+def test_every_recipe_names_the_plugin_in_the_form_every_axolotl_reads():
+    from edit_plugin.compat import PLUGIN_NAME
+
+    for recipe in RECIPES:
+        assert PLUGIN_NAME in yaml.safe_load(recipe.read_text())["plugins"], recipe
+
+
 def test_misspelt_key_is_an_error(krsl_recipe):
     with pytest.raises(EditConfigError, match="edit_alpah.*Did you mean 'edit_alpha'"):
         register_and_validate(load(krsl_recipe, edit_alpah=2.0))

@@ -139,6 +139,23 @@ def check_lr_schedule(cfg) -> None:
         )
 
 
+FSDP_KEYS = ("fsdp", "fsdp_config", "fsdp_version")
+
+
+def check_one_sharding(cfg) -> None:
+    """DeepSpeed or FSDP, not both. Our multi-GPU recipes set FSDP2; the README
+    says to replace those keys to use DeepSpeed. Axolotl's own refusal depends
+    on its version (0.19 looks only at the FSDP1 `fsdp:` list and lets an
+    FSDP2 `fsdp_config` through beside `deepspeed`; 0.21 looks at
+    `fsdp_config`), so the plugin refuses every combination itself."""
+    fsdp = [key for key in FSDP_KEYS if cfg.get(key)]
+    if cfg.get("deepspeed") and fsdp:
+        raise EditConfigError(
+            f"deepspeed: {cfg.get('deepspeed')} beside {', '.join(fsdp)}: DeepSpeed and FSDP each shard "
+            f"the model, use one; to train with DeepSpeed remove {', '.join(fsdp)}"
+        )
+
+
 def _deepspeed_sets_scheduler(deepspeed) -> bool:
     if isinstance(deepspeed, dict):
         return "scheduler" in deepspeed
@@ -175,4 +192,5 @@ def check_config(cfg, cuda_available: bool) -> None:
     check_settings(cfg, cuda_available)
     check_fused_losses(cfg)
     check_lr_schedule(cfg)
+    check_one_sharding(cfg)
     check_data_files(cfg)
