@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from edit_plugin.lm_eval_index import PTH_LINE, PTH_NAME
+
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-SKIP = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "runs", "outputs",
+SKIP = shutil.ignore_patterns(".git", ".venv", ".venv-*", "build", "dist", "*.egg-info", "__pycache__", "runs", "outputs",
                               ".pytest_cache")
 
 # Run by the installed copy, from a folder with no checkout in sight.
@@ -25,6 +27,13 @@ from pathlib import Path
 import yaml
 import edit_plugin
 assert Path(edit_plugin.__file__).resolve().is_relative_to(Path(sys.argv[1]).resolve()), edit_plugin.__file__
+assert "lm_eval.tasks" not in sys.modules
+import site
+# Drop a hook this environment's own install may have set, then let the wheel's .pth set it.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_AfterTasksImport"]
+site.addsitedir(sys.argv[1])  # runs the wheel's .pth, as a site-packages folder does
+from lm_eval.tasks import TaskManager
+assert "edit_bbh" in TaskManager().all_tasks  # lm-eval's default index, no include path
 
 from edit_plugin.benchmarks.bbh import bbh_exemplars
 from edit_plugin.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt
@@ -57,7 +66,8 @@ def test_wheel_installs_a_working_tool(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("edit_plugin-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("edit_plugin/templates/cep.txt", "edit_plugin/eval_tasks/bbsub/manifest.json",
-                     "edit_plugin/recipes/smollm2-135m/krsl.yml", "edit_plugin/recipes/make_recipes.py"):
+                     "edit_plugin/recipes/smollm2-135m/krsl.yml", "edit_plugin/recipes/make_recipes.py",
+                     PTH_NAME):
         assert expected in names
     assert any(n.startswith("edit_plugin/eval_tasks/bbh/") and n.endswith(".yaml") for n in names)
 
@@ -69,3 +79,13 @@ def test_wheel_installs_a_working_tool(tmp_path):
                           text=True, env={**os.environ, "PYTHONPATH": str(site)})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "installed copy OK" in done.stdout
+
+    # pip install into an environment, then pip uninstall: the hook goes with the package.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    target = pip + ["--python", str(venv / "bin" / "python")]
+    subprocess.run(target + ["install", "--no-deps", "--no-index", str(wheel)], check=True)
+    (pth,) = venv.glob(f"lib/python*/site-packages/{PTH_NAME}")
+    assert pth.read_text() == PTH_LINE
+    subprocess.run(target + ["uninstall", "-y", "edit-plugin"], check=True)
+    assert not pth.exists() and not list(venv.glob("lib/python*/site-packages/edit_plugin*"))
