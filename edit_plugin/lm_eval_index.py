@@ -5,9 +5,11 @@ it is given (no task entry points as of 0.4.13). The installed wheel ships
 ``edit_plugin_lm_eval_tasks.pth``; Python runs it at startup and it calls
 ``install()``, which only puts a finder on ``sys.meta_path`` (lm-eval is not
 imported). When ``lm_eval.tasks`` is first imported, the finder lets it load
-and then wraps ``TaskManager.initialize_tasks``: an index built with lm-eval's
-defaults also gets our task folder, for names lm-eval does not already have —
-a task lm-eval ships (or one from an explicit include path) always wins.
+and then wraps ``TaskManager.__init__`` (the one part lm-eval 0.4.11 and
+0.4.13 share; 0.4.12 rewrote the indexing behind it): a manager built with
+lm-eval's defaults indexes our folder *before* lm-eval's own and the include
+paths, and since a later folder wins a name, a task lm-eval ships (or one from
+an explicit include path) always beats ours.
 
 ``pip uninstall edit-plugin`` removes the ``.pth`` and with it the hook;
 ``EDIT_PLUGIN_LM_EVAL_TASKS=0`` turns it off for one run. The
@@ -37,27 +39,37 @@ def enabled() -> bool:
     return os.environ.get(SWITCH_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def add_missing(index: dict, ours: dict) -> dict:
-    """``index`` with each of ``ours`` whose name it lacks (theirs win)."""
-    for name, entry in ours.items():
-        index.setdefault(name, entry)
-    return index
+def as_list(include_path) -> list:
+    if not include_path:
+        return []
+    return list(include_path) if isinstance(include_path, (list, tuple)) else [include_path]
 
 
-def extend_task_manager(task_manager_cls) -> None:
-    """Wrap ``initialize_tasks`` so the default index also holds our tasks."""
-    original = task_manager_cls.initialize_tasks
+def search_paths(include_path, lm_eval_tasks: Path, ours: Path) -> list[str]:
+    """The folders to index in place of ``defaults + include_path``: ours
+    first, so lm-eval's folder and then each include path win every name
+    (ours only once, where the caller's include path already names it)."""
+    given = [str(p) for p in as_list(include_path)]
+    first = [] if any(Path(p).resolve() == ours.resolve() for p in given) else [str(ours)]
+    return [*first, str(lm_eval_tasks) + os.sep, *given]
+
+
+def extend_task_manager(task_manager_cls, lm_eval_tasks: Path) -> None:
+    """Wrap ``__init__`` so a manager with lm-eval's defaults also has ours."""
+    original = task_manager_cls.__init__
     if getattr(original, "_edit_plugin", False):
         return
 
-    def initialize_tasks(self, include_path=None, include_defaults=True):
-        index = original(self, include_path=include_path, include_defaults=include_defaults)
-        if include_defaults and enabled() and tasks_folder().is_dir():
-            add_missing(index, self._get_task_and_group(str(tasks_folder())))
-        return index
+    def __init__(self, verbosity=None, include_path=None, include_defaults=True, metadata=None, *args, **kwargs):
+        if not (include_defaults and enabled() and tasks_folder().is_dir()):
+            original(self, verbosity, include_path, include_defaults, metadata, *args, **kwargs)
+            return
+        original(self, verbosity, search_paths(include_path, lm_eval_tasks, tasks_folder()), False, metadata,
+                 *args, **kwargs)
+        self.include_path = include_path  # what the caller gave
 
-    initialize_tasks._edit_plugin = True
-    task_manager_cls.initialize_tasks = initialize_tasks
+    __init__._edit_plugin = True
+    task_manager_cls.__init__ = __init__
 
 
 class _AfterTasksImport(MetaPathFinder):
@@ -74,9 +86,10 @@ class _AfterTasksImport(MetaPathFinder):
 
         def exec_module(module):
             run_module(module)
-            manager = getattr(module, "TaskManager", None)
-            if manager is not None:
-                extend_task_manager(manager)
+            try:
+                extend_task_manager(module.TaskManager, Path(module.__file__).parent)
+            except Exception:  # an lm-eval we do not know: leave it as it is
+                pass
 
         spec.loader.exec_module = exec_module
         return spec
@@ -89,7 +102,7 @@ def install() -> None:
             return
         loaded = sys.modules.get(TASKS_MODULE)
         if loaded is not None and hasattr(loaded, "TaskManager"):
-            extend_task_manager(loaded.TaskManager)
+            extend_task_manager(loaded.TaskManager, Path(loaded.__file__).parent)
             return
         sys.meta_path.insert(0, _AfterTasksImport())
     except Exception:  # a broken hook must not break every Python process

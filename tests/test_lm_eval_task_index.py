@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edit_plugin.benchmarks import source
-from edit_plugin.lm_eval_index import PTH_NAME, SWITCH_ENV, add_missing, tasks_folder
+from edit_plugin.lm_eval_index import PTH_NAME, SWITCH_ENV, search_paths, tasks_folder
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -26,7 +26,9 @@ if sys.argv[1] == "install":
     hook.install()
 from lm_eval.tasks import TaskManager
 index = TaskManager().task_index
-print(json.dumps({name: str(entry["yaml_path"]) for name, entry in index.items()}))
+def yaml_path(entry):  # a dict up to lm-eval 0.4.11, an Entry object from 0.4.12
+    return entry["yaml_path"] if isinstance(entry, dict) else entry.yaml_path
+print(json.dumps({name: str(yaml_path(entry)) for name, entry in index.items()}))
 '''
 
 
@@ -37,11 +39,13 @@ def default_index(install: bool, **env) -> dict[str, str]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_ours_are_added_only_where_the_name_is_free():
-    theirs = {"bbh": {"yaml_path": "lm_eval/bbh.yaml"}}
-    ours = {"bbh": {"yaml_path": "ours/bbh.yaml"}, "edit_bbh": {"yaml_path": "ours/edit_bbh.yaml"}}
-    merged = add_missing(dict(theirs), ours)
-    assert merged == {"bbh": theirs["bbh"], "edit_bbh": ours["edit_bbh"]}
+def test_ours_come_first_so_every_other_folder_wins_a_name(tmp_path):
+    ours, lm_eval_tasks, mine = tmp_path / "ours", tmp_path / "lm_eval" / "tasks", tmp_path / "mine"
+    assert search_paths(None, lm_eval_tasks, ours) == [str(ours), str(lm_eval_tasks) + os.sep]
+    assert search_paths(str(mine), lm_eval_tasks, ours) == [str(ours), str(lm_eval_tasks) + os.sep, str(mine)]
+    # `--include_path "$(edit-cot tasks-path)"`: indexed once, where the caller put it.
+    assert search_paths([str(mine), str(ours)], lm_eval_tasks, ours) == [
+        str(lm_eval_tasks) + os.sep, str(mine), str(ours)]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,7 @@ def test_the_hook_adds_every_task_of_ours_and_changes_none_of_lm_evals(indexes):
     ours = {name for name in hooked if name not in plain}
     assert ours and all(name.startswith("edit_") for name in ours)
     folder = str(tasks_folder())
-    assert all(hooked[name] == "-1" or hooked[name].startswith(folder) for name in ours)
+    assert all(hooked[name] in ("-1", "None") or hooked[name].startswith(folder) for name in ours)
 
 
 def test_no_name_of_ours_is_a_task_lm_eval_ships(indexes):
