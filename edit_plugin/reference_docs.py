@@ -98,10 +98,10 @@ def lm_eval_tasks() -> str:
 def suites() -> str:
     from edit_plugin.benchmarks import PAPER_SUITES, suites as suite_tasks
 
-    rows = [(f"`{name}`", "the paper's (in its Avg)" if name in PAPER_SUITES + ("all",) else "its own column, outside Avg",
+    rows = [(f"`{name}`", "yes" if name in PAPER_SUITES + ("all",) else "no: a column of its own, after Avg",
              ", ".join(f"`{task}`" for task in tasks))
             for name, tasks in suite_tasks().items()]
-    return _table(("`edit-cot eval --suite`", "", "lm-eval tasks or groups"), rows)
+    return _table(("`edit-cot eval --suite`", "in the paper's Avg", "lm-eval tasks or groups"), rows)
 
 
 def question_sets() -> str:
