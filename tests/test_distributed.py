@@ -123,7 +123,7 @@ def test_fsdp2_settings_of_the_paper_recipes_pass_validation(recipe):
 
 
 def deepspeed_variant(recipe: Path, stage: int) -> dict:
-    """The recipe with DeepSpeed instead of FSDP, as the README says to write it."""
+    """The recipe with DeepSpeed instead of FSDP, as docs/training.md says to write it."""
     raw = yaml.safe_load(recipe.read_text())
     raw.pop("fsdp_version")
     raw.pop("fsdp_config")
