@@ -59,7 +59,7 @@ def seconds_per_step(log: str) -> float:
 
 def training(student: str, steps: int) -> None:
     from edit_plugin.axolotl_runner import run_axolotl, write_config
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.synthetic.teacher import synthetic_teacher_run
 
     with tempfile.TemporaryDirectory() as tmp:
