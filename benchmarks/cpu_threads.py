@@ -61,7 +61,7 @@ def training(student: str, steps: int, stages: list[str]) -> None:
     """Seconds per step of each stage's recipe (SFT: 8 rows of a correct CoT;
     KRSL: 8 dual pairs, two sequences each) with both thread settings."""
     from edit_plugin.axolotl_runner import run_axolotl, write_config
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.synthetic.teacher import synthetic_teacher_run
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from edit_plugin.axolotl_runner import run_axolotl, write_config
 from edit_plugin.decode import evaluate_model
-from edit_plugin.markdown import markdown_table
+from edit_plugin.files.jsonl import write_records
+from edit_plugin.files.markdown import markdown_table
 from edit_plugin.recipes_dir import PACKAGED_RECIPES
-from edit_plugin.records import write_records
 from edit_plugin.student import fetch_student
 from edit_plugin.synthetic import arithmetic
 from edit_plugin.synthetic.teacher import synthetic_teacher_run, write_teacher_files
@@ -120,7 +120,7 @@ def format_table(rows: list[tuple[str, dict]]) -> str:
 def score_with_lm_eval(settings: DemoSettings, name: str, path: Path) -> dict:
     """`edit-cot eval` on the demo's task subset (local benchmark data when
     EDIT_DATA_DIR is set or ../shared/data lies beside the checkout)."""
-    from edit_plugin.benchmarks.source import use_data_beside_checkout
+    from edit_plugin.eval_sets.source import use_data_beside_checkout
     from edit_plugin.evaluation.runner import run_eval
 
     use_data_beside_checkout()

@@ -76,7 +76,7 @@ def _task_names(tasks) -> str:
 
 
 def benchmarks() -> str:
-    from edit_plugin.benchmarks import BENCHMARKS
+    from edit_plugin.eval_sets import BENCHMARKS
 
     rows = [(entry.title, f"`{entry.suite}`",
              ", ".join(f"{column} (`{task}`)" for column, task in entry.columns),
@@ -87,7 +87,7 @@ def benchmarks() -> str:
 
 
 def lm_eval_tasks() -> str:
-    from edit_plugin.benchmarks import BENCHMARKS
+    from edit_plugin.eval_sets import BENCHMARKS
 
     rows = [(entry.title, f"`eval_tasks/{folder.folder}/`", f"`{folder.group}`" if folder.group else "–",
              ", ".join(sorted({f"`{task.part}`" for task in folder.tasks})), _task_names(folder.tasks))
@@ -96,7 +96,7 @@ def lm_eval_tasks() -> str:
 
 
 def suites() -> str:
-    from edit_plugin.benchmarks import PAPER_SUITES, suites as suite_tasks
+    from edit_plugin.eval_sets import PAPER_SUITES, suites as suite_tasks
 
     rows = [(f"`{name}`", "yes" if name in PAPER_SUITES + ("all",) else "no: a column of its own, after Avg",
              ", ".join(f"`{task}`" for task in tasks))
@@ -105,7 +105,7 @@ def suites() -> str:
 
 
 def question_sets() -> str:
-    from edit_plugin.benchmarks import BENCHMARKS
+    from edit_plugin.eval_sets import BENCHMARKS
 
     rows = [(f"`{qs.name}`", entry.title, entry.questions_help or "–")
             for entry in BENCHMARKS for qs in entry.question_sets]

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from edit_plugin.axolotl_runner import run_axolotl
+from edit_plugin.files.jsonl import write_records
 from edit_plugin.plugin.devices import cpu_process_device_map
 from edit_plugin.plugin.metrics import is_stage2_metric, named_for, pack_means, unpack_means
-from edit_plugin.records import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_runs import adapter_tensors, log_history, max_abs_diff, stage_config
 

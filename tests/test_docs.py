@@ -25,19 +25,6 @@ PAGES = sorted({README, *(ROOT / "docs").glob("**/*.md"), *(ROOT / "experiments"
 # Added by a parallel change (issue 19's compatibility page): a link to it
 # may dangle until that lands; once the file exists it is checked like any other.
 PENDING_PAGES = {ROOT / "docs" / "compatibility.md"}
-# The layered package of issue 19 (core maths, shared text rules, I/O helpers,
-# the evaluation sets), which the docs already describe, lands in a parallel
-# change: names under these prefixes are not checked until it has.
-PENDING_MODULES = ("edit_plugin.core", "edit_plugin.text", "edit_plugin.files", "edit_plugin.eval_sets",
-                   "edit_plugin.keystep_report")
-
-
-def _pending(name: str) -> bool:
-    dotted = name.rstrip("/").replace("/", ".").removesuffix(".py")
-    return any(dotted == m or dotted.startswith(m + ".") for m in PENDING_MODULES) and \
-        importlib.util.find_spec(dotted.split(".")[0] + "." + dotted.split(".")[1]) is None
-
-
 # Flags of other tools (lm-eval, accelerate, torchrun, axolotl) that the docs quote.
 OTHER_TOOLS_FLAGS = {"--apply_chat_template", "--include_path", "--model_args", "--num_processes", "--multi_gpu",
                      "--cpu", "--nproc_per_node", "--launcher"}
@@ -214,7 +201,7 @@ def test_every_make_target_module_script_and_path_in_the_docs_exists():
                     problems += [f"{where}: {tokens[i + 1]} has no {flag}" for flag in _flags(tokens[i + 2:])
                                  if f'"{flag}"' not in source]
         for token in tokens:
-            if token.startswith(REPO_DIRS) and not re.search(r"[<>{}]|\.\.\.|NAME", token) and not _pending(token):
+            if token.startswith(REPO_DIRS) and not re.search(r"[<>{}]|\.\.\.|NAME", token):
                 if not (list(ROOT.glob(token)) if "*" in token else (ROOT / token).exists()):
                     problems.append(f"{where}: no such file {token}")
     assert not problems, "\n".join(problems)
@@ -261,7 +248,7 @@ def _readme_block(lang: str) -> str:
 
 
 def test_the_readme_data_row_is_a_valid_pair(tmp_path):
-    from edit_plugin.records import REQUIRED_FIELDS, check_file
+    from edit_plugin.text.schema import REQUIRED_FIELDS, check_file
 
     row = json.loads(_readme_block("json"))
     path = tmp_path / "dual_cot.jsonl"
@@ -299,7 +286,7 @@ def test_every_module_and_name_the_docs_quote_exists():
     for page in PAGES:
         for span in SPAN.findall(_text_outside_fences(page.read_text(encoding="utf-8"))):
             match = re.match(r"edit_plugin(\.[A-Za-z_]\w*)+", span)
-            if not match or _pending(match.group(0)):
+            if not match:
                 continue
             parts = match.group(0).split(".")
             for k in range(len(parts), 0, -1):

@@ -6,9 +6,9 @@ import filecmp
 import pytest
 
 from edit_plugin.question_scoring import question_verdict
-from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, record_problem, validate_file
 from edit_plugin.synthetic import TASK_FAMILIES
 from edit_plugin.synthetic.teacher import mistaken_indices, synthetic_teacher_run, write_teacher_files
+from edit_plugin.text.schema import REQUIRED_FIELDS, SFT_FIELDS, record_problem, validate_file
 
 
 @pytest.mark.parametrize("task", sorted(TASK_FAMILIES))

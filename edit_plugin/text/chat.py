@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from edit_plugin.prompts import join_plain
+from edit_plugin.text.prompts import join_plain
 
 
 def has_chat_template(tokenizer) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from edit_plugin.columns import IGNORE_INDEX
+from edit_plugin.core.columns import IGNORE_INDEX
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from edit_plugin.token_rows import SideRows, key_positions, per_sample_sum, rows_from_logits, token_nll
+from edit_plugin.core.token_rows import SideRows, key_positions, per_sample_sum, rows_from_logits, token_nll
 
 
 def key_logp_sums(rows: SideRows) -> torch.Tensor:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from edit_plugin.token_rows import (
+from edit_plugin.core.token_rows import (
     SideRows,
     key_positions,
     per_sample_sum,

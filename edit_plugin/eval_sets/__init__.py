@@ -1,7 +1,7 @@
 """The benchmarks, one module each, and what is derived from their list.
 
 Each module (`bbh`, `bbsub`, `agieval`, `arc`, `gsm8k`) loads its documents
-(`edit_plugin.benchmarks.documents`) from the Hub or a local copy (`source`)
+(`edit_plugin.eval_sets.documents`) from the Hub or a local copy (`source`)
 and ends with one `Benchmark` entry (`spec`): where its data comes from, its
 answer kind, its prompt, its suite, its table columns, its lm-eval task
 folders and its teacher question sets. The task YAMLs
@@ -14,9 +14,9 @@ This package imports neither `edit_plugin.evaluation` nor
 
 from __future__ import annotations
 
-from edit_plugin.benchmarks import agieval, arc, bbh, bbsub, gsm8k
-from edit_plugin.benchmarks import spec
-from edit_plugin.benchmarks.spec import Benchmark, QuestionSet
+from edit_plugin.eval_sets import agieval, arc, bbh, bbsub, gsm8k
+from edit_plugin.eval_sets import spec
+from edit_plugin.eval_sets.spec import Benchmark, QuestionSet
 
 # In the order of the paper's table; benchmarks outside it come last.
 BENCHMARKS: tuple[Benchmark, ...] = (bbh.BENCHMARK, bbsub.BENCHMARK, agieval.BENCHMARK, arc.BENCHMARK,

@@ -49,8 +49,8 @@ class Benchmark:
     title: str        # how `edit-cot eval --help` names it
     hub: str          # the Hub dataset(s) it reads
     local: str        # the same files under EDIT_DATA_DIR
-    kind: str         # the answer kind of its documents (`edit_plugin.scoring`; BBH: of most tasks)
-    described: bool   # its prompt carries a task description (`edit_plugin.prompts.build_prompt`)
+    kind: str         # the answer kind of its documents (`edit_plugin.text.scoring`; BBH: of most tasks)
+    described: bool   # its prompt carries a task description (`edit_plugin.text.prompts.build_prompt`)
     suite: str        # its `edit-cot eval --suite`: "ind" or "ood" (the paper's), or one outside the paper's Avg
     columns: tuple[tuple[str, str], ...]  # (table column, the lm-eval task or group it shows)
     task_folders: Callable[[], tuple[TaskFolder, ...]]

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from edit_plugin.benchmarks import source
-from edit_plugin.benchmarks.documents import choice_doc, option_labels
-from edit_plugin.benchmarks.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, check_known
+from edit_plugin.eval_sets import source
+from edit_plugin.eval_sets.documents import choice_doc, option_labels
+from edit_plugin.eval_sets.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, check_known
 
 HUB = "tasksource/bigbench"
 LOCAL = "bigbench/<task or task__subtask>.json"

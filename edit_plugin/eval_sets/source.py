@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edit_plugin.records import iter_jsonl
+from edit_plugin.files.jsonl import iter_jsonl
 
 DATA_DIR_ENV = "EDIT_DATA_DIR"
 

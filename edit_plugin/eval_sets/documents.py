@@ -5,8 +5,8 @@
 
 ``question`` is what follows ``Q:`` in the student prompt (options included,
 lettered); ``target`` the gold answer; ``kind`` how answers compare
-(`edit_plugin.scoring`); ``description`` the task description of the
-prompt, or "" (`edit_plugin.prompts.build_prompt`).
+(`edit_plugin.text.scoring`); ``description`` the task description of the
+prompt, or "" (`edit_plugin.text.prompts.build_prompt`).
 """
 
 from __future__ import annotations

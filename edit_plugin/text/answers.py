@@ -1,5 +1,5 @@
 """The one answer extractor: the text after the LAST "the answer is".
-Whether that answer is right is `edit_plugin.scoring.verdict`'s call."""
+Whether that answer is right is `edit_plugin.text.scoring.verdict`'s call."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from edit_plugin.keysteps import KEY_MARKINGS, MIN_EDIT, check_marking, first_divergence, key_token_masks
+from edit_plugin.core.keysteps import KEY_MARKINGS, MIN_EDIT, check_marking, first_divergence, key_token_masks
 from edit_plugin.plotting import pyplot_for
 
 

@@ -13,7 +13,7 @@
 
 The templates live in ``templates/`` (``cep.txt``, ``ahp.txt``, ``ccp.txt``);
 pass ``template_dir`` to use your own files with the same placeholders. A
-benchmark supplies its exemplars (BBH: `edit_plugin.benchmarks.bbh.bbh_exemplars`).
+benchmark supplies its exemplars (BBH: `edit_plugin.eval_sets.bbh.bbh_exemplars`).
 The teacher (`edit_plugin.teacher`) and the few-shot evaluation tasks both
 render these prompts, so they live below both.
 """
@@ -24,10 +24,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edit_plugin.answers import extract_answer
-from edit_plugin.prompts import COT_OPENING
+from edit_plugin.text.answers import extract_answer
+from edit_plugin.text.prompts import COT_OPENING
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass(frozen=True)

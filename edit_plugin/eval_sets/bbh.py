@@ -1,6 +1,6 @@
 """BBH (BIG-Bench Hard): the paper's in-distribution benchmark, 27 tasks.
 
-Questions are split 4:1 per task (`edit_plugin.splits.bbh_split`): the test
+Questions are split 4:1 per task (`edit_plugin.text.splits.bbh_split`): the test
 part is evaluated (``edit_bbh``), the train part is the teacher's. Task
 descriptions and the 3-shot CoT exemplars come from the BBH tasks of the
 installed lm-eval package; no benchmark text is stored in this repository.
@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from edit_plugin.benchmarks import source
-from edit_plugin.benchmarks.documents import options_from_text
-from edit_plugin.benchmarks.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, check_known
-from edit_plugin.prompts import ANSWER_PHRASE
-from edit_plugin.splits import bbh_split
-from edit_plugin.teacher_prompts import Exemplar, strip_opening
+from edit_plugin.eval_sets import source
+from edit_plugin.eval_sets.documents import options_from_text
+from edit_plugin.eval_sets.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, check_known
+from edit_plugin.text.prompts import ANSWER_PHRASE
+from edit_plugin.text.splits import bbh_split
+from edit_plugin.text.teacher_prompts import Exemplar, strip_opening
 
 HUB = "lukaemon/bbh"
 LOCAL = "bbh/<task>.json"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from edit_plugin.answers import extract_answer
+from edit_plugin.text.answers import extract_answer
 
 KINDS = ("choice", "number", "bool", "yesno", "validity", "words", "dyck")
 # What a completion says about a question (`verdict`).

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from edit_plugin.benchmarks import source
-from edit_plugin.benchmarks.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, of_tasks
+from edit_plugin.eval_sets import source
+from edit_plugin.eval_sets.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, of_tasks
 from edit_plugin.gsm8k.solution import SolutionFormatError, final_answer
 
 HUB = "openai/gsm8k"

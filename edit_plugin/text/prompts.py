@@ -7,7 +7,7 @@ student is always scored on exactly the format it was trained on.
 from __future__ import annotations
 
 # Every teacher and every training CoT ends with this phrase; the answer
-# extractor in `edit_plugin.answers` looks for it.
+# extractor in `edit_plugin.text.answers` looks for it.
 ANSWER_PHRASE = "Therefore, the answer is"
 
 COT_OPENING = "Let's think step by step."

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from edit_plugin.benchmarks import source
-from edit_plugin.benchmarks.documents import choice_doc
-from edit_plugin.benchmarks.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, check_known
+from edit_plugin.eval_sets import source
+from edit_plugin.eval_sets.documents import choice_doc
+from edit_plugin.eval_sets.spec import Benchmark, LmEvalTask, QuestionSet, TaskFolder, check_known
 
 HUB = "hails/agieval-{subset}"
 LOCAL = "agieval/<subset>.jsonl"
