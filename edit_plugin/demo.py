@@ -40,9 +40,9 @@ class DemoSettings:
     questions_per_task: int = 80    # training questions per family (~25 % answered wrongly: rectified pairs)
     stage2_pairs: int = 64          # dual pairs stage 2 reads (8 steps of 8)
     heldout_per_task: int = 50      # generated held-out questions per family
-    bbh_limit: int = 25             # real BBH questions per family (lm-eval)
-    heldout_pairs: int = 24         # teacher-forced pairs per family
-    max_new_tokens: int = 192
+    bbh_limit: int = 20             # real BBH questions per family (lm-eval)
+    heldout_pairs: int = 16         # teacher-forced pairs per family
+    max_new_tokens: int = 160
 
 
 def demo_plan(settings: DemoSettings) -> dict:
