@@ -37,12 +37,14 @@ class DemoSettings:
     recipe_dir: Path = PACKAGED_RECIPES / "smollm2-135m"
     base_model: str = "embedded"
     seed: int = 1
-    questions_per_task: int = 80    # training questions per family (~25 % answered wrongly: rectified pairs)
-    stage2_pairs: int = 64          # dual pairs stage 2 reads (8 steps of 8)
+    questions_per_task: int = 100   # training questions per family (~25 % answered wrongly: rectified pairs)
+    stage1_epochs: int = 1          # 200 rows once: 25 steps of 8
+    stage2_pairs: int = 48          # dual pairs stage 2 reads (6 steps of 8)
     heldout_per_task: int = 50      # generated held-out questions per family
     bbh_limit: int = 20             # real BBH questions per family (lm-eval)
     heldout_pairs: int = 16         # teacher-forced pairs per family
-    max_new_tokens: int = 160
+    max_new_tokens: int = 128      # the longest gold CoT of these families is ~110 tokens
+    batch_size: int = 50           # 100 questions in two batches: a short last batch costs as much as a full one
 
 
 def demo_plan(settings: DemoSettings) -> dict:
@@ -58,11 +60,11 @@ def demo_plan(settings: DemoSettings) -> dict:
         # Stage 1 of `edit` is the model of `edit_wo_krsl`: trained once.
         "conditions": ["edit_wo_krsl", "edit", {"base": [settings.seed]}],
         "seeds": [settings.seed],
-        "overrides": {"all": {"sequence_len": 320}},
+        "overrides": {"all": {"sequence_len": 320}, "stage1": {"num_epochs": settings.stage1_epochs}},
         "evaluation": {
             "extra_baselines": ["edit_wo_krsl"],
             "max_new_tokens": settings.max_new_tokens,
-            "batch_size": 32,
+            "batch_size": settings.batch_size,
             "teacher_forced": {"pairs": settings.heldout_pairs},
             "benchmarks": [
                 {"name": "generated", "heldout": settings.heldout_per_task},
