@@ -62,11 +62,11 @@ def _demo(args) -> int:
     from edit_plugin.demo import DemoSettings, run_demo
 
     workdir = args.workdir or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
-    settings = DemoSettings(workdir=Path(workdir).resolve(), train_pairs=args.train_pairs,
-                            heldout=args.heldout, seed=args.seed,
-                            sft_epochs=args.sft_epochs, krsl_epochs=args.krsl_epochs)
+    settings = DemoSettings(workdir=Path(workdir).resolve(), seed=args.seed)
     if args.recipe_dir:
         settings.recipe_dir = Path(args.recipe_dir).resolve()
+    if args.base_model:
+        settings.base_model = args.base_model
     run_demo(settings)
     return 0
 
@@ -437,13 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"the field that holds the {name} (edit_field_{name} in a config); default {name}")
     p.set_defaults(func=_validate)
 
-    p = sub.add_parser("demo", help="SFT then KRSL on the embedded student, on CPU, and score it")
-    p.add_argument("--workdir", type=Path, default=None, help="default: runs/demo-<time>")
-    p.add_argument("--train-pairs", type=int, default=160)
-    p.add_argument("--heldout", type=int, default=48)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sft-epochs", type=int, default=None)
-    p.add_argument("--krsl-epochs", type=int, default=None)
+    p = sub.add_parser("demo", help="base -> SFT -> SFT + KRSL on the embedded student, on CPU, scored with intervals")
+    p.add_argument("--workdir", type=Path, default=None, help="default: runs/demo-<time>; run again to resume")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--base-model", default=None, help="a model folder or Hub id (default: the embedded student)")
     p.add_argument("--recipe-dir", default=None, help="folder with sft.yml and krsl.yml")
     p.set_defaults(func=_demo)
     p = sub.add_parser("keysteps", help="key-token report of a dual-CoT file (fractions, histogram, HTML)")
