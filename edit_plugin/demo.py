@@ -14,7 +14,6 @@ EDIT works: that is the experiments' question (docs/experiments.md).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -121,6 +120,7 @@ def run_demo(settings: DemoSettings) -> dict:
 
     from edit_plugin.experiment.plan import load_plan
     from edit_plugin.experiment.runner import ExperimentRunner
+    from edit_plugin.files.jsonl import iter_jsonl, write_json
     from edit_plugin.text.schema import iter_records
     from edit_plugin.keystep_report import keystep_report
 
@@ -137,14 +137,14 @@ def run_demo(settings: DemoSettings) -> dict:
     pairs = list(iter_records(runner.data.pairs(runner.plan.condition("edit").pairs)))
     keysteps = keystep_report(pairs, AutoTokenizer.from_pretrained(runner.base_model), workdir / "keysteps")
 
-    rows = [json.loads(line) for line in (results / "results.jsonl").read_text().splitlines() if line.strip()]
+    rows = [row for _, row in iter_jsonl(results / "results.jsonl", lambda row: None)]
     table = accuracy_table(rows, ["generated", "bbh"])
     pairs_table = pair_table(rows)
     total = time.perf_counter() - start
     summary = {"seed": settings.seed, "accuracy": table, "heldout_pairs": pairs_table,
                "stage2_pairs": len(pairs), "key_token_share": keysteps.get("key_token_fraction"),
                "total_seconds": round(total, 1)}
-    (workdir / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_json(workdir / "summary.json", summary)
     print("\n=== EDIT demo: accuracy (95 % Wilson intervals; generated: held-out questions of the training "
           "families; bbh: real BBH questions)")
     print(table)

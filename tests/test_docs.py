@@ -22,9 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 PAGES = sorted({README, *(ROOT / "docs").glob("**/*.md"), *(ROOT / "experiments").glob("**/README.md"),
                 *(ROOT / "edit_plugin").glob("**/README.md")})
-# Added by a parallel change (issue 19's compatibility page): a link to it
-# may dangle until that lands; once the file exists it is checked like any other.
-PENDING_PAGES = {ROOT / "docs" / "compatibility.md"}
 # Flags of other tools (lm-eval, accelerate, torchrun, axolotl) that the docs quote.
 OTHER_TOOLS_FLAGS = {"--apply_chat_template", "--include_path", "--model_args", "--num_processes", "--multi_gpu",
                      "--cpu", "--nproc_per_node", "--launcher"}
@@ -231,8 +228,6 @@ def test_every_relative_link_and_anchor_resolves():
                 continue
             path, _, anchor = target.partition("#")
             resolved = (page.parent / path).resolve() if path else page
-            if resolved in PENDING_PAGES and not resolved.exists():
-                continue
             if not resolved.exists():
                 problems.append(f"{page.relative_to(ROOT)}: {target}: no such file")
             elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
