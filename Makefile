@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 PIP := $(BIN)/python -m pip
 INSTALLED := $(VENV)/.edit-plugin-installed
 SERVER_INSTALLED := $(VENV)/.teacher-server-installed
-# The user cache of edit_plugin/paths.py.
+# The user cache of edit_plugin/files/user_cache.py.
 USER_CACHE := $(or $(EDIT_PLUGIN_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/edit-plugin)
 WHEELS := $(USER_CACHE)/wheels
 LLAMA_CPP_VERSION := 0.3.36

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from adversarial_text import PATTERNS, TooSlow, adversarial, time_limit  # noqa: E402
 
 from edit_plugin.evaluation.lm_eval_glue import extract_answers  # noqa: E402
-from edit_plugin.records import check_file  # noqa: E402
-from edit_plugin.scoring import verdict  # noqa: E402
 from edit_plugin.teacher.questions import TeacherQuestion  # noqa: E402
-from edit_plugin.teacher_prompts import strip_opening  # noqa: E402
+from edit_plugin.text.schema import check_file  # noqa: E402
+from edit_plugin.text.scoring import verdict  # noqa: E402
+from edit_plugin.text.teacher_prompts import strip_opening  # noqa: E402
 
 DOCS = [
     {"kind": "choice", "target": "(A)", "option_labels": ["A", "B", "C"],

@@ -1,6 +1,6 @@
 """Does every CPU path use the machine's cores?
 
-    python benchmarks/cpu_threads.py [--questions 32] [--train-steps 6]
+    python benchmarks/cpu_threads.py [--questions 32] [--train-steps 6] [--stages sft krsl]
 
 In-process paths (decoding, the teacher-forced metrics): the threads torch
 uses and the cores they keep busy (process CPU time / wall time). Training
@@ -57,43 +57,51 @@ def seconds_per_step(log: str) -> float:
     return seconds / int(done)
 
 
-def training(student: str, steps: int) -> None:
+def training(student: str, steps: int, stages: list[str]) -> None:
+    """Seconds per step of each stage's recipe (SFT: 8 rows of a correct CoT;
+    KRSL: 8 dual pairs, two sequences each) with both thread settings."""
     from edit_plugin.axolotl_runner import run_axolotl, write_config
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.synthetic.teacher import synthetic_teacher_run
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        _, sft, _ = synthetic_teacher_run("object_counting", 8 * steps, seed=0)
+        dual, sft, _ = synthetic_teacher_run("object_counting", 8 * steps, seed=0)
         write_records(tmp / "sft.jsonl", sft)
-        results = {}
-        for name, env in (("project setting", {}), ("OMP_NUM_THREADS=1", {"OMP_NUM_THREADS": "1"})):
-            config = write_config(ROOT / "recipes" / "smollm2-135m" / "sft.yml", tmp / f"{len(results)}.yml", {
-                "base_model": student, "dataset_path": tmp / "sft.jsonl", "num_epochs": 1, "max_steps": steps,
-                "output_dir": str(tmp / f"out{len(results)}"), "save_strategy": "no",
-                "dataset_prepared_path": str(tmp / f"prepared{len(results)}")})
-            log = tmp / f"{len(results)}.log"
-            t0 = time.perf_counter()
-            run_axolotl("train", config, log, name, show_progress=False, env=env)
-            wall = time.perf_counter() - t0
-            threads = re.search(r"CPU threads of this training process: (\d+)", log.read_text())
-            results[name] = seconds_per_step(log.read_text())
-            print(f"axolotl train, {name}: {threads.group(1) if threads else '?'} threads, "
-                  f"{results[name]:.2f} s/step, {wall:.0f} s wall for {steps} steps of 8 rows")
-        print(f"speed-up: {results['OMP_NUM_THREADS=1'] / results['project setting']:.2f}x")
+        write_records(tmp / "krsl.jsonl", dual)
+        for stage in stages:
+            results = {}
+            for name, env in (("project setting", {}), ("OMP_NUM_THREADS=1", {"OMP_NUM_THREADS": "1"})):
+                run = f"{stage}-{len(results)}"
+                config = write_config(ROOT / "recipes" / "smollm2-135m" / f"{stage}.yml", tmp / f"{run}.yml", {
+                    "base_model": student, "dataset_path": tmp / f"{stage}.jsonl", "num_epochs": 1,
+                    "max_steps": steps, "output_dir": str(tmp / f"out-{run}"), "save_strategy": "no",
+                    "dataset_prepared_path": str(tmp / f"prepared-{run}")})
+                log = tmp / f"{run}.log"
+                t0 = time.perf_counter()
+                run_axolotl("train", config, log, f"{stage}, {name}", show_progress=False, env=env)
+                wall = time.perf_counter() - t0
+                threads = re.search(r"CPU threads of this training process: (\d+)", log.read_text())
+                results[name] = seconds_per_step(log.read_text())
+                print(f"axolotl train {stage}, {name}: {threads.group(1) if threads else '?'} threads, "
+                      f"{results[name]:.2f} s/step, {wall:.0f} s wall for {steps} steps of 8 rows")
+            print(f"{stage} speed-up: {results['OMP_NUM_THREADS=1'] / results['project setting']:.2f}x")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=32)
     parser.add_argument("--train-steps", type=int, default=6, help="0: skip the training runs")
+    parser.add_argument("--stages", nargs="+", default=["sft", "krsl"], choices=["sft", "krsl"])
+    parser.add_argument("--skip-in-process", action="store_true")
     args = parser.parse_args(argv)
     from edit_plugin.student import fetch_student
 
     student = str(fetch_student())
-    in_process(student, args.questions)
+    if not args.skip_in_process:
+        in_process(student, args.questions)
     if args.train_steps:
-        training(student, args.train_steps)
+        training(student, args.train_steps, args.stages)
     return 0
 
 

@@ -16,11 +16,11 @@ import random
 import sys
 import time
 
-from edit_plugin.chat import encode_example
+from edit_plugin.core.keysteps import key_token_masks
 from edit_plugin.dual_cot.tokenize import tokenize_dual_batch
-from edit_plugin.keysteps import key_token_masks
 from edit_plugin.student import fetch_student
 from edit_plugin.synthetic.arithmetic import generate_pairs
+from edit_plugin.text.chat import encode_example
 
 
 def long_pairs(n: int, per_pair: int = 7, seed: int = 0) -> list[dict]:

@@ -13,7 +13,7 @@ versus its full logits.
                                                          # transformers, peft only)
 
 SFT: the model's own cross-entropy over all 2B sequences (chosen and rejected
-alike). KRSL: `edit_plugin.stage2.stage2_forward`, the trainer's code path,
+alike). KRSL: `edit_plugin.stage2_forward.stage2_forward`, the trainer's code path,
 which projects only the key tokens' hidden states onto the vocabulary;
 krsl_full: the same with every position's logits (`edit_full_logits: true`).
 DPO: `edit_plugin.dpo.step.dpo_forward`, what TRL's DPOTrainer computes for a
@@ -115,7 +115,7 @@ def run_mode(args) -> dict:
     import torch
 
     from edit_plugin.dpo.step import dpo_forward
-    from edit_plugin.stage2 import stage2_forward
+    from edit_plugin.stage2_forward import stage2_forward
 
     torch.set_num_threads(args.threads) if args.device == "cpu" and args.threads else None
     model = build_model(args)

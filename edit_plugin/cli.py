@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from edit_plugin.keysteps import KEY_MARKINGS, MIN_EDIT
+from edit_plugin.core.keysteps import KEY_MARKINGS, MIN_EDIT
 
 
 def _fetch_student(args) -> int:
@@ -19,7 +19,7 @@ def _fetch_student(args) -> int:
 
 
 def _synth(args) -> int:
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.synthetic import TASK_FAMILIES
 
     family = TASK_FAMILIES[args.task]
@@ -33,8 +33,8 @@ def _synth(args) -> int:
 
 
 def _validate(args) -> int:
-    from edit_plugin.fields import FieldMap
-    from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, check_file
+    from edit_plugin.text.fields import FieldMap
+    from edit_plugin.text.schema import REQUIRED_FIELDS, SFT_FIELDS, check_file
 
     field_map = FieldMap(prompt=args.field_prompt, chosen=args.field_chosen, rejected=args.field_rejected)
     fields = field_map.names(SFT_FIELDS if args.sft else REQUIRED_FIELDS)
@@ -62,11 +62,11 @@ def _demo(args) -> int:
     from edit_plugin.demo import DemoSettings, run_demo
 
     workdir = args.workdir or Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
-    settings = DemoSettings(workdir=Path(workdir).resolve(), train_pairs=args.train_pairs,
-                            heldout=args.heldout, seed=args.seed,
-                            sft_epochs=args.sft_epochs, krsl_epochs=args.krsl_epochs)
+    settings = DemoSettings(workdir=Path(workdir).resolve(), seed=args.seed)
     if args.recipe_dir:
         settings.recipe_dir = Path(args.recipe_dir).resolve()
+    if args.base_model:
+        settings.base_model = args.base_model
     run_demo(settings)
     return 0
 
@@ -83,8 +83,8 @@ def _student_tokenizer(path: str | None):
 
 
 def _keysteps(args) -> int:
-    from edit_plugin.records import iter_records
-    from edit_plugin.report import keystep_report
+    from edit_plugin.keystep_report import keystep_report
+    from edit_plugin.text.schema import iter_records
 
     tokenizer = _student_tokenizer(args.tokenizer)
     records = list(iter_records(args.data))
@@ -136,7 +136,7 @@ def _generate(args) -> int:
             raise SystemExit(f"edit-cot generate: --samples needs a sampling teacher; the {args.teacher} teacher is "
                              "deterministic and would give the same CoT every time")
         return _generate_synthetic(args, out) if args.teacher == "synthetic" else _generate_reference(args, out)
-    from edit_plugin.benchmarks.source import BenchmarkDataUnavailable
+    from edit_plugin.eval_sets.source import BenchmarkDataUnavailable
     from edit_plugin.teacher.backends import lm_eval_teacher
     from edit_plugin.teacher.build import build_dual_cots, teacher_inputs
     from edit_plugin.teacher.ccp_examples import ccp_triples_by_task
@@ -253,8 +253,8 @@ def _generate_student_mistakes(args, out: Path) -> int:
 def _generate_reference(args, out: Path) -> int:
     """GSM8K's reference solutions as the teacher: each is a correct CoT, and
     its twin with one calculation changed (the rest recomputed) a dual pair."""
-    from edit_plugin.benchmarks.gsm8k import gsm8k_problems
-    from edit_plugin.benchmarks.source import BenchmarkDataUnavailable
+    from edit_plugin.eval_sets.gsm8k import gsm8k_problems
+    from edit_plugin.eval_sets.source import BenchmarkDataUnavailable
     from edit_plugin.gsm8k.teacher import reference_teacher_run
     from edit_plugin.synthetic.teacher import write_teacher_files
 
@@ -278,7 +278,7 @@ def _generate_reference(args, out: Path) -> int:
 
 
 def _match_rows(args) -> int:
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.teacher.repeat import match_rows, read_rows
 
     try:
@@ -292,8 +292,8 @@ def _match_rows(args) -> int:
 
 
 def _first_errors(args) -> int:
-    from edit_plugin.records import iter_records
     from edit_plugin.synthetic.first_error import count_first_errors, first_error_table
+    from edit_plugin.text.schema import iter_records
 
     try:
         questions = list(iter_records(args.questions, fields=("id", "task", "prompt")))
@@ -408,7 +408,7 @@ def _model_args_options(parser: argparse.ArgumentParser, default: str | None, he
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from edit_plugin.benchmarks import BENCHMARKS, PAPER_SUITES, suites
+    from edit_plugin.eval_sets import BENCHMARKS, PAPER_SUITES, suites
 
     parser = argparse.ArgumentParser(prog="edit-cot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -437,13 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"the field that holds the {name} (edit_field_{name} in a config); default {name}")
     p.set_defaults(func=_validate)
 
-    p = sub.add_parser("demo", help="SFT then KRSL on the embedded student, on CPU, and score it")
-    p.add_argument("--workdir", type=Path, default=None, help="default: runs/demo-<time>")
-    p.add_argument("--train-pairs", type=int, default=160)
-    p.add_argument("--heldout", type=int, default=48)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--sft-epochs", type=int, default=None)
-    p.add_argument("--krsl-epochs", type=int, default=None)
+    p = sub.add_parser("demo", help="base -> SFT -> SFT + KRSL on the embedded student, on CPU, scored with intervals")
+    p.add_argument("--workdir", type=Path, default=None, help="default: runs/demo-<time>; run again to resume")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--base-model", default=None, help="a model folder or Hub id (default: the embedded student)")
     p.add_argument("--recipe-dir", default=None, help="folder with sft.yml and krsl.yml")
     p.set_defaults(func=_demo)
     p = sub.add_parser("keysteps", help="key-token report of a dual-CoT file (fractions, histogram, HTML)")

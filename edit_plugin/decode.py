@@ -1,7 +1,7 @@
 """Greedy decoding of held-out questions and CoT accuracy.
 
-Uses the same prompt encoding as training (`edit_plugin.chat`) and the one
-answer rule (`edit_plugin.question_scoring`: `edit_plugin.scoring.verdict`
+Uses the same prompt encoding as training (`edit_plugin.text.chat`) and the one
+answer rule (`edit_plugin.question_scoring`: `edit_plugin.text.scoring.verdict`
 under each question's answer kind).
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from tqdm.auto import tqdm
 
-from edit_plugin.answers import extract_answer
-from edit_plugin.chat import encode_prompt
 from edit_plugin.question_scoring import is_right
+from edit_plugin.text.answers import extract_answer
+from edit_plugin.text.chat import encode_prompt
 
 
 def greedy_generate(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 160,

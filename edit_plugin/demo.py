@@ -1,184 +1,160 @@
-"""`make demo`: the whole EDIT path on the embedded student, on a CPU.
+"""`make demo`: the whole EDIT path on the embedded student, on a CPU, with a
+difference to see.
 
-the programmatic teacher's correct CoTs (sft.jsonl) and dual CoTs
-(dual_cot.jsonl) + held-out questions → axolotl train (SFT on sft.jsonl) →
-merge-lora → axolotl train (KRSL on dual_cot.jsonl) → merge-lora → score the
-base, SFT and KRSL models:
-- with `edit-cot eval` (lm-eval) on ``edit_bbh_multistep_arithmetic_two``, the
-  50 BBH test questions of the task the synthetic data imitates;
-- by greedy decoding of the synthetic held-out questions, where the
-  intermediate results of a CoT can be checked too.
+A one-seed experiment plan (`demo_plan`), run by the experiment runner:
+the programmatic teacher's CoTs for object counting and boolean expressions
+(the families where the 135M student moves) → `axolotl train` SFT on the
+correct CoTs → `merge-lora` → `axolotl train` KRSL on the dual pairs →
+`merge-lora`; the base, SFT and SFT + KRSL models scored on held-out generated
+questions (greedy decoding), on a slice of real BBH (lm-eval) and by the
+teacher-forced metrics of held-out pairs. Then the key-step report of the
+pairs stage 2 trained on. One seed shows what the path does, not whether
+EDIT works: that is the experiments' question (docs/experiments.md).
 """
 
 from __future__ import annotations
 
-import json
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from edit_plugin.axolotl_runner import run_axolotl, write_config
-from edit_plugin.decode import evaluate_model
-from edit_plugin.markdown import markdown_table
-from edit_plugin.recipes_dir import PACKAGED_RECIPES
-from edit_plugin.records import write_records
-from edit_plugin.student import fetch_student
-from edit_plugin.synthetic import arithmetic
-from edit_plugin.synthetic.teacher import synthetic_teacher_run, write_teacher_files
+import yaml
 
+from edit_plugin.files.markdown import markdown_table
+from edit_plugin.recipes_dir import PACKAGED_RECIPES
+
+TASKS = ("object_counting", "boolean_expressions")
+BBH_TASKS = tuple(f"edit_bbh_full_{task}" for task in TASKS)
+# The demo's three models: runner condition -> what the table calls it.
+MODELS = {"base": "base SmolLM2-135M-Instruct", "edit_wo_krsl": "SFT (stage 1)", "edit": "SFT + KRSL (EDIT)"}
 
 
 @dataclass
 class DemoSettings:
     workdir: Path
     recipe_dir: Path = PACKAGED_RECIPES / "smollm2-135m"
-    train_pairs: int = 160
-    heldout: int = 48
-    seed: int = 0
-    mistake_rate: float = 0.25  # the synthetic teacher's wrong answers: rectified pairs
-    sft_epochs: int | None = None  # None: the recipe's value
-    krsl_epochs: int | None = None
-    max_new_tokens: int = 96
-    eval_tasks: tuple[str, ...] = ("edit_bbh_multistep_arithmetic_two",)
-    eval_max_gen_toks: int = 160
-    overrides: dict = field(default_factory=dict)
+    base_model: str = "embedded"
+    seed: int = 1
+    questions_per_task: int = 100   # training questions per family (~25 % answered wrongly: rectified pairs)
+    stage1_epochs: int = 1          # 200 rows once: 25 steps of 8
+    stage2_pairs: int = 48          # dual pairs stage 2 reads (6 steps of 8)
+    heldout_per_task: int = 50      # generated held-out questions per family
+    bbh_limit: int = 20             # real BBH questions per family (lm-eval)
+    heldout_pairs: int = 16         # teacher-forced pairs per family
+    max_new_tokens: int = 128      # the longest gold CoT of these families is ~110 tokens
+    batch_size: int = 50           # 100 questions in two batches: a short last batch costs as much as a full one
 
 
-class Stages:
-    """Banner and elapsed time per stage."""
-
-    def __init__(self):
-        self.start = time.perf_counter()
-        self.times: list[tuple[str, float]] = []
-
-    def run(self, title: str, fn, *args, **kwargs):
-        print(f"\n=== {title} " + "=" * max(3, 66 - len(title)), flush=True)
-        t0 = time.perf_counter()
-        result = fn(*args, **kwargs)
-        elapsed = time.perf_counter() - t0
-        self.times.append((title, elapsed))
-        print(f"--- {title}: {elapsed:.0f} s", flush=True)
-        return result
-
-    def total(self) -> float:
-        return time.perf_counter() - self.start
-
-
-def make_data(settings: DemoSettings) -> tuple[Path, Path, Path, list[dict]]:
-    """The programmatic teacher's files (sft.jsonl for stage 1, dual_cot.jsonl
-    for stage 2) and held-out questions that none of them asks."""
-    dual, sft, summary = synthetic_teacher_run(arithmetic.TASK, settings.train_pairs, seed=settings.seed,
-                                               mistake_rate=settings.mistake_rate)
-    heldout = arithmetic.generate_questions(
-        settings.heldout, seed=settings.seed + 1000, exclude={p["prompt"] for p in dual}
-    )
-    data_dir = settings.workdir / "data"
-    write_teacher_files(data_dir, dual, sft, summary)
-    held = data_dir / "heldout.jsonl"
-    write_records(held, heldout)
-    errors = {}
-    for p in dual:
-        errors[p["error_type"]] = errors.get(p["error_type"], 0) + 1
-    print(f"{len(dual)} dual pairs ({errors}; {summary['pairs']}) -> {data_dir / 'dual_cot.jsonl'}\n"
-          f"{len(sft)} SFT rows ({summary['sft']}) -> {data_dir / 'sft.jsonl'}\n"
-          f"{len(heldout)} held-out questions -> {held}")
-    return data_dir / "sft.jsonl", data_dir / "dual_cot.jsonl", held, heldout
-
-
-def train_stage(settings: DemoSettings, stage: str, base_model: Path, data: Path,
-                epochs: int | None) -> tuple[Path, list[dict]]:
-    out = settings.workdir / stage
-    overrides = {
-        "base_model": str(base_model),
-        "dataset_path": str(data),
-        # A fresh prepared-data folder per run: Axolotl's cache key ignores
-        # the data file's content.
-        "dataset_prepared_path": str(settings.workdir / f"prepared-{stage}"),
-        "output_dir": str(out),
-        **settings.overrides,
+def demo_plan(settings: DemoSettings) -> dict:
+    """The demo as an experiment plan (`edit_plugin.experiment.plan`)."""
+    return {
+        "name": "demo",
+        "student": {"recipes": str(settings.recipe_dir), "base_model": settings.base_model},
+        "data": {
+            "synthetic": {"tasks": list(TASKS), "questions_per_task": settings.questions_per_task,
+                          "mistake_rate": 0.25, "seed": 0},
+            "stage2_pairs": settings.stage2_pairs,
+        },
+        # Stage 1 of `edit` is the model of `edit_wo_krsl`: trained once.
+        "conditions": ["edit_wo_krsl", "edit", {"base": [settings.seed]}],
+        "seeds": [settings.seed],
+        "overrides": {"all": {"sequence_len": 320}, "stage1": {"num_epochs": settings.stage1_epochs}},
+        "evaluation": {
+            "extra_baselines": ["edit_wo_krsl"],
+            "max_new_tokens": settings.max_new_tokens,
+            "batch_size": settings.batch_size,
+            "teacher_forced": {"pairs": settings.heldout_pairs},
+            "benchmarks": [
+                {"name": "generated", "heldout": settings.heldout_per_task},
+                {"name": "bbh", "lm_eval": list(BBH_TASKS), "limit": settings.bbh_limit},
+            ],
+        },
     }
-    if epochs is not None:
-        overrides["num_epochs"] = epochs
-    config = write_config(settings.recipe_dir / f"{stage}.yml", settings.workdir / f"{stage}.yml", overrides)
-    steps = run_axolotl("train", config, settings.workdir / f"{stage}.log", desc=f"{stage} training")
-    run_axolotl("merge-lora", config, settings.workdir / f"{stage}-merge.log", desc="merge", show_progress=False)
-    merged = out / "merged"
-    if not (merged / "config.json").exists():
-        raise RuntimeError(f"axolotl merge-lora wrote no model to {merged}")
-    return merged, steps
 
 
-def format_table(rows: list[tuple[str, dict]]) -> str:
-    lm_eval_names = sorted({t for _, r in rows for t in r.get("lm_eval", {})})
-    header = ["model", "held-out accuracy", "correct / n", "intermediate values A, B right", "answer extracted",
-              *(f"{t} (lm-eval)" for t in lm_eval_names)]
-    return markdown_table(header, [[name, f"{100 * r['accuracy']:.1f}%", f"{r['correct']} / {r['n']}",
-                                    f"{100 * r['intermediate_right']:.1f}%", f"{100 * r['answered']:.0f}%",
-                                    *(f"{r['lm_eval'][t]:.1f}%" for t in lm_eval_names)] for name, r in rows])
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion (sound near 0 and 1, where
+    the base model sits)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def score_with_lm_eval(settings: DemoSettings, name: str, path: Path) -> dict:
-    """`edit-cot eval` on the demo's task subset (local benchmark data when
-    EDIT_DATA_DIR is set or ../shared/data lies beside the checkout)."""
-    from edit_plugin.benchmarks.source import use_data_beside_checkout
-    from edit_plugin.evaluation.runner import run_eval
+def accuracy_table(rows: list[dict], benchmarks: list[str]) -> str:
+    """Per model and benchmark: accuracy, correct / n and its 95 % interval."""
+    by_cell = {(r["condition"], r["benchmark"]): r for r in rows}
+    body = []
+    for condition, title in MODELS.items():
+        cells = []
+        for bench in benchmarks:
+            row = by_cell.get((condition, bench))
+            if not row or row.get("accuracy") is None:
+                cells.append("–")
+                continue
+            correct = round(row["accuracy"] * row["n"])
+            low, high = wilson_interval(correct, row["n"])
+            cells.append(f"{100 * row['accuracy']:.1f}% ({correct}/{row['n']}) [{100 * low:.0f}, {100 * high:.0f}]")
+        body.append([title, *cells])
+    return markdown_table(["model", *benchmarks], body)
 
-    use_data_beside_checkout()
-    out = settings.workdir / "eval" / name.split()[0].lower()
-    payload = run_eval(str(path), out, tasks=list(settings.eval_tasks),
-                       max_gen_toks=settings.eval_max_gen_toks, batch_size=16, label=name)
-    return payload["summary"]["tasks"]
+
+def pair_table(rows: list[dict]) -> str:
+    """The teacher-forced metrics of the held-out pairs, per model."""
+    by_condition = {r["condition"]: r for r in rows if r["benchmark"] == "heldout_pairs"}
+    names = ("pair_accuracy_key", "chosen_key_nll", "rejected_key_nll")
+    body = [[title, str(by_condition[c].get("n", "")), *(_number(by_condition[c].get(m)) for m in names)]
+            for c, title in MODELS.items() if c in by_condition]
+    return markdown_table(["model", "pairs", *names], body)
+
+
+def _number(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
 
 
 def run_demo(settings: DemoSettings) -> dict:
-    settings.workdir.mkdir(parents=True, exist_ok=True)
-    stages = Stages()
-    print(f"EDIT demo: SmolLM2-135M-Instruct on multistep arithmetic, CPU. Work folder: {settings.workdir}")
-    student = stages.run("Embedded student", fetch_student)
-    sft_data, dual, _, heldout = stages.run("1/5 Dual-CoT data (synthetic teacher)", make_data, settings)
-    sft_model, sft_steps = stages.run(
-        "2/5 Stage 1: SFT on correct CoTs (axolotl train + merge-lora)",
-        train_stage, settings, "sft", student, sft_data, settings.sft_epochs)
-    krsl_model, krsl_steps = stages.run(
-        "3/5 Stage 2: KRSL on key tokens (axolotl train + merge-lora)",
-        train_stage, settings, "krsl", sft_model, dual, settings.krsl_epochs)
+    from transformers import AutoTokenizer
 
-    results, samples = [], {}
-    for name, path in (("base", student), ("SFT", sft_model), ("SFT + KRSL (EDIT)", krsl_model)):
-        scored, completions = stages.run(
-            f"4/5 Greedy decoding: {name}", evaluate_model, str(path), heldout,
-            settings.max_new_tokens, 16, name)
-        scored["intermediate_right"] = sum(
-            arithmetic.intermediate_values_right(q["prompt"], c) for q, c in zip(heldout, completions)
-        ) / len(heldout)
-        scored["lm_eval"] = stages.run(f"4/5 edit-cot eval ({', '.join(settings.eval_tasks)}): {name}",
-                                       score_with_lm_eval, settings, name, path)
-        results.append((name, scored))
-        samples[name] = completions[:3]
+    from edit_plugin.experiment.plan import load_plan
+    from edit_plugin.experiment.runner import ExperimentRunner
+    from edit_plugin.files.jsonl import iter_jsonl, write_json
+    from edit_plugin.text.schema import iter_records
+    from edit_plugin.keystep_report import keystep_report
 
-    table = format_table(results)
-    krsl_last = krsl_steps[-1] if krsl_steps else {}
-    summary = {
-        "table": table,
-        "workdir": str(settings.workdir),
-        "train_pairs": settings.train_pairs,
-        "heldout": len(heldout),
-        "results": {name: r for name, r in results},
-        "sft_steps": len(sft_steps),
-        "krsl_steps": len(krsl_steps),
-        "sft_loss_first_last": [sft_steps[0]["loss"], sft_steps[-1]["loss"]] if sft_steps else None,
-        "krsl_last_metrics": {k: v for k, v in krsl_last.items() if str(k).startswith("krsl/")},
-        "stage_seconds": {title: round(t, 1) for title, t in stages.times},
-        "total_seconds": round(stages.total(), 1),
-        "sample_completions": samples,
-    }
-    (settings.workdir / "summary.json").write_text(json.dumps(summary, indent=2))
-    print("\n=== 5/5 Summary " + "=" * 53)
+    start = time.perf_counter()
+    workdir = settings.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"EDIT demo: SmolLM2-135M-Instruct on object counting and boolean expressions, seed {settings.seed}. "
+          f"Work folder: {workdir}", flush=True)
+    plan_file = workdir / "plan.yml"
+    plan_file.write_text(yaml.safe_dump(demo_plan(settings), sort_keys=False))
+    runner = ExperimentRunner(load_plan(plan_file), workdir / "run", results_dir=workdir / "results")
+    results = runner.run()
+
+    pairs = list(iter_records(runner.data.pairs(runner.plan.condition("edit").pairs)))
+    keysteps = keystep_report(pairs, AutoTokenizer.from_pretrained(runner.base_model), workdir / "keysteps")
+
+    rows = [row for _, row in iter_jsonl(results / "results.jsonl", lambda row: None)]
+    table = accuracy_table(rows, ["generated", "bbh"])
+    pairs_table = pair_table(rows)
+    total = time.perf_counter() - start
+    summary = {"seed": settings.seed, "accuracy": table, "heldout_pairs": pairs_table,
+               "stage2_pairs": len(pairs), "key_token_share": keysteps.get("key_token_fraction"),
+               "total_seconds": round(total, 1)}
+    write_json(workdir / "summary.json", summary)
+    print("\n=== EDIT demo: accuracy (95 % Wilson intervals; generated: held-out questions of the training "
+          "families; bbh: real BBH questions)")
     print(table)
-    for title, t in stages.times:
-        print(f"  {t:7.0f} s  {title}")
-    print(f"  {stages.total():7.0f} s  total")
-    if krsl_last:
-        print("KRSL, last step: " + ", ".join(f"{k.split('/')[1]}={v:.4g}" for k, v in summary["krsl_last_metrics"].items()))
-    print(f"Models, logs and summary.json: {settings.workdir}")
+    print("\n=== Held-out pairs, teacher-forced (pair_accuracy_key: the correct CoT's key tokens more likely "
+          "than the wrong CoT's)")
+    print(pairs_table)
+    print(f"\nOne seed: this shows what the path does, not whether EDIT works (see docs/experiments.md).\n"
+          f"Δ tables with paired-bootstrap intervals: {results / 'table.md'}\n"
+          f"Plot: {results / 'accuracy.png'}\n"
+          f"Key steps of the {len(pairs)} stage-2 pairs (marked tokens): {workdir / 'keysteps' / 'keysteps.html'}\n"
+          f"Models, configs and logs: {workdir / 'run'}\n"
+          f"Total: {total / 60:.1f} min")
     return summary

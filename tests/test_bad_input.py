@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from edit_plugin.cli import main
 from edit_plugin.dual_cot.strategy import DROP_COLUMN, DualCoTStrategy, _tokenize_batch
-from edit_plugin.fields import FieldMap
-from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, check_file, iter_records
+from edit_plugin.text.fields import FieldMap
+from edit_plugin.text.schema import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, check_file, iter_records
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.answers import extract_answer
 from edit_plugin.teacher.ccp_examples import CCPExampleError, ccp_triples_by_task, read_ccp_triples
 from edit_plugin.teacher.journal import Journal
 from edit_plugin.teacher.pipeline import DualCoTPipeline
+from edit_plugin.text.answers import extract_answer
 
 RELEASED = Path(__file__).resolve().parents[2] / "shared" / "data" / "edit-prompts" / "ccp"
 

@@ -19,9 +19,9 @@ import pytest
 import yaml
 
 from edit_plugin.axolotl_runner import run_axolotl
+from edit_plugin.files.jsonl import write_records
 from edit_plugin.plugin.devices import cpu_process_device_map
 from edit_plugin.plugin.metrics import is_stage2_metric, named_for, pack_means, unpack_means
-from edit_plugin.records import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_runs import adapter_tensors, log_history, max_abs_diff, stage_config
 
@@ -124,7 +124,7 @@ def test_fsdp2_settings_of_the_paper_recipes_pass_validation(recipe):
 
 
 def deepspeed_variant(recipe: Path, stage: int) -> dict:
-    """The recipe with DeepSpeed instead of FSDP, as the README says to write it."""
+    """The recipe with DeepSpeed instead of FSDP, as docs/training.md says to write it."""
     raw = yaml.safe_load(recipe.read_text())
     raw.pop("fsdp_version")
     raw.pop("fsdp_config")

@@ -12,9 +12,9 @@ import pytest
 import torch
 import yaml
 
+from edit_plugin.core.dpo_loss import completion_logps, dpo_sigmoid_loss, token_logps
 from edit_plugin.dpo import DPO_PLAIN_TYPE, dpo_config
-from edit_plugin.dpo.loss import completion_logps, dpo_sigmoid_loss, token_logps
-from edit_plugin.records import write_records
+from edit_plugin.files.jsonl import write_records
 
 KRSL_RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "smollm2-135m" / "krsl.yml"
 

@@ -3,7 +3,7 @@ and under truncation."""
 
 import pytest
 
-from edit_plugin.chat import encode_example, encode_prompt
+from edit_plugin.text.chat import encode_example, encode_prompt
 from edit_plugin.dual_cot.tokenize import (
     DROP_IDENTICAL,
     DROP_NO_KEYS,
@@ -11,7 +11,7 @@ from edit_plugin.dual_cot.tokenize import (
     tokenize_dual,
     tokenize_sft,
 )
-from edit_plugin.keysteps import key_token_masks
+from edit_plugin.core.keysteps import key_token_masks
 
 
 def response_ids(row, side=""):

@@ -9,7 +9,7 @@ import pytest
 
 from edit_plugin.axolotl_runner import AxolotlRunError, run_axolotl
 from edit_plugin.cpu_threads import physical_cores
-from edit_plugin.records import write_records
+from edit_plugin.files.jsonl import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_runs import log_history, stage_config
 
@@ -57,7 +57,7 @@ def test_sft_then_krsl_through_axolotl_train(tmp_path, tiny_llama):
     # Training changed the model in KRSL's direction: the same pairs, scored by
     # the same code, before (the SFT model) and after.
     from edit_plugin.evaluation.teacher_forced import pair_metrics
-    from edit_plugin.records import iter_records
+    from edit_plugin.text.schema import iter_records
 
     records = list(iter_records(data))
     before = pair_metrics(str(tmp_path / "sft" / "merged"), records)

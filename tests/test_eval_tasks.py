@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.benchmarks import agieval, arc, bbh, gsm8k, source
-from edit_plugin.splits import bbh_split
+from edit_plugin.eval_sets import agieval, arc, bbh, gsm8k, source
+from edit_plugin.text.splits import bbh_split
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Tests that read benchmark documents need ../shared/data; listing, the task
@@ -61,7 +61,7 @@ def test_every_task_and_group_is_listed(manager):
 
 @needs_shared
 def test_document_counts_equal_the_data():
-    from edit_plugin.benchmarks.bbsub import bbsub_docs, manifest
+    from edit_plugin.eval_sets.bbsub import bbsub_docs, manifest
 
     assert sum(len(bbh.bbh_docs(t, "full")) for t in bbh.BBH_TASKS) == 6511
     assert sum(len(bbh.bbh_docs(t, "test")) for t in bbh.BBH_TASKS) == 1301
@@ -83,7 +83,7 @@ def test_document_counts_equal_the_data():
 
 @needs_shared
 def test_choice_docs_are_lettered_and_targets_valid():
-    from edit_plugin.scoring import canonical_target
+    from edit_plugin.text.scoring import canonical_target
 
     for doc in arc.arc_docs("arc_challenge")[:50] + agieval.agieval_docs("lsat-ar")[:20] + bbh.bbh_docs("date_understanding")[:20]:
         assert doc["kind"] == "choice"
@@ -219,7 +219,7 @@ def test_a_hedged_answer_scores_as_wrong_through_lm_eval(manager):
 def test_every_way_of_naming_one_option_still_scores(manager):
     """The hedge rule takes nothing from a single answer: each option of real
     documents, named by label, label and text, or twice, is that option."""
-    from edit_plugin.scoring import canonical
+    from edit_plugin.text.scoring import canonical
 
     docs = arc.arc_docs("arc_challenge")[:100] + agieval.agieval_docs("lsat-ar")[:30]
     for task in ("date_understanding", "ruin_names", "hyperbaton", "salient_translation_error_detection", "geometric_shapes"):
@@ -270,7 +270,7 @@ def test_fewshot_prompt_has_the_lm_eval_exemplars_with_our_answer_phrase():
 @needs_shared
 def test_zero_shot_prompt_is_the_training_prompt():
     from edit_plugin.evaluation.lm_eval_glue import doc_to_text
-    from edit_plugin.prompts import build_prompt
+    from edit_plugin.text.prompts import build_prompt
 
     described = bbh.bbh_docs("snarks")[0]
     assert doc_to_text(described) == build_prompt(described["question"], described["description"])
@@ -290,7 +290,7 @@ def test_committed_task_files_match_the_generator():
 
 
 def test_columns_suites_and_question_sets_come_from_the_benchmark_list():
-    from edit_plugin.benchmarks import BENCHMARKS, question_sets
+    from edit_plugin.eval_sets import BENCHMARKS, question_sets
     from edit_plugin.eval_tasks.make_tasks import task_files
     from edit_plugin.evaluation.runner import COLUMNS, EXTRA_COLUMNS, SUITES
     from edit_plugin.teacher.questions import QUESTION_SETS
@@ -317,7 +317,7 @@ def test_columns_suites_and_question_sets_come_from_the_benchmark_list():
 
 @needs_shared
 def test_each_benchmark_declares_its_documents_kind_and_prompt():
-    from edit_plugin.benchmarks import BENCHMARKS
+    from edit_plugin.eval_sets import BENCHMARKS
 
     for entry in BENCHMARKS:
         for folder in entry.task_folders():
@@ -371,7 +371,7 @@ def test_gsm8k_tasks_are_listed_outside_the_paper_groups(manager):
 
 def test_gsm8k_documents_are_the_data_with_number_targets():
     from edit_plugin.evaluation.lm_eval_glue import doc_to_text
-    from edit_plugin.scoring import canonical_target
+    from edit_plugin.text.scoring import canonical_target
 
     test, train = gsm8k.gsm8k_docs("test"), gsm8k.gsm8k_docs("train")
     assert (len(test), len(train)) == (1319, 7473)

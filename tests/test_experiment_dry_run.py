@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.benchmarks import count_items
-from edit_plugin.benchmarks.source import use_data_beside_checkout
+from edit_plugin.eval_sets import count_items
+from edit_plugin.eval_sets.source import use_data_beside_checkout
 from edit_plugin.experiment.plan import load_plan
 from edit_plugin.experiment.runner import ExperimentRunner
 

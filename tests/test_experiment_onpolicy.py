@@ -14,7 +14,7 @@ import pytest
 import edit_plugin.student_mistakes as student_mistakes
 from edit_plugin.experiment.plan import parse_plan
 from edit_plugin.experiment.runner import ExperimentRunner
-from edit_plugin.records import iter_records
+from edit_plugin.text.schema import iter_records
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

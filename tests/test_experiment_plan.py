@@ -189,7 +189,7 @@ def test_a_changed_plan_does_not_reuse_finished_work(tmp_path):
 
 def test_evaluation_files_that_overlap_training_are_refused(tmp_path):
     from edit_plugin.experiment.data import prepare_data
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.synthetic.teacher import synthetic_teacher_run
 
     dual, _, _ = synthetic_teacher_run("object_counting", 8, seed=0, mistake_rate=0.25)
@@ -218,7 +218,7 @@ def test_custom_stage2_overrides_for_a_sweep(tmp_path):
 
 def test_a_development_set_of_pairs_is_disjoint_from_the_reported_one(tmp_path):
     from edit_plugin.experiment.data import prepare_data
-    from edit_plugin.records import iter_records
+    from edit_plugin.text.schema import iter_records
 
     def pairs(teacher_forced, name):
         evaluation = {"benchmarks": [], "teacher_forced": teacher_forced}
@@ -237,7 +237,7 @@ def test_a_development_set_of_pairs_is_disjoint_from_the_reported_one(tmp_path):
 
 def test_a_development_set_of_questions_is_disjoint_from_the_reported_one(tmp_path):
     from edit_plugin.experiment.data import prepare_data
-    from edit_plugin.records import iter_records
+    from edit_plugin.text.schema import iter_records
 
     def questions(spec, name):
         evaluation = {"benchmarks": [{"name": "ind", "heldout": 6, **spec}]}

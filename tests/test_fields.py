@@ -12,8 +12,8 @@ from datasets import Dataset
 from edit_plugin.cli import main
 from edit_plugin.dpo import dpo_config
 from edit_plugin.dual_cot.strategy import DualCoTStrategy
-from edit_plugin.fields import FieldMap
-from edit_plugin.records import DualCoTDataError
+from edit_plugin.text.fields import FieldMap
+from edit_plugin.text.schema import DualCoTDataError
 
 MAP = FieldMap(prompt="question", chosen="good", rejected="bad")
 CONFIG_KEYS = {"edit_field_prompt": "question", "edit_field_chosen": "good", "edit_field_rejected": "bad"}
@@ -101,7 +101,7 @@ def test_axolotl_train_on_users_columns(tmp_path, tiny_llama):
     from tiny_runs import stage_config
 
     from edit_plugin.axolotl_runner import run_axolotl
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.synthetic.arithmetic import generate_pairs
 
     data = tmp_path / "theirs.jsonl"

@@ -16,7 +16,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 def shared_data(monkeypatch):
     if not SHARED.is_dir():
         pytest.skip("needs ../shared/data")
-    from edit_plugin.benchmarks import bbh, source
+    from edit_plugin.eval_sets import bbh, source
 
     monkeypatch.setenv(source.DATA_DIR_ENV, str(SHARED))
     bbh.bbh_examples.cache_clear()
@@ -72,8 +72,8 @@ def test_pair_filter_from_arguments(chat_tokenizer, student_path):
 def test_synthetic_teacher_reads_bbh_train_questions(shared_data, tmp_path):
     import json
 
-    from edit_plugin.benchmarks.bbh import bbh_docs
-    from edit_plugin.records import record_problem
+    from edit_plugin.eval_sets.bbh import bbh_docs
+    from edit_plugin.text.schema import record_problem
 
     assert main(["generate", "--teacher", "synthetic", "--task", "dyck_languages", "--questions", "bbh",
                  "--limit", "40", "--out", str(tmp_path)]) == 0
@@ -142,9 +142,9 @@ def test_match_rows_on_the_command_line(tmp_path, capsys):
 def test_reference_teacher_writes_the_pipeline_files(shared_data, tmp_path, capsys):
     import json
 
-    from edit_plugin.benchmarks.gsm8k import gsm8k_problems
+    from edit_plugin.eval_sets.gsm8k import gsm8k_problems
     from edit_plugin.gsm8k.teacher import reference_teacher_run
-    from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, validate_file
+    from edit_plugin.text.schema import REQUIRED_FIELDS, SFT_FIELDS, validate_file
 
     assert main(["generate", "--teacher", "reference", "--questions", "gsm8k", "--limit", "40", "--seed", "2",
                  "--out", str(tmp_path)]) == 0
@@ -175,7 +175,7 @@ def test_reference_teacher_refuses_what_does_not_apply(tmp_path):
 
 
 def test_gsm8k_questions_for_a_teacher_llm_are_the_train_split(shared_data):
-    from edit_plugin.benchmarks.gsm8k import gsm8k_docs, gsm8k_problems
+    from edit_plugin.eval_sets.gsm8k import gsm8k_docs, gsm8k_problems
     from edit_plugin.gsm8k.solution import parse_solution
 
     questions, known, extra = teacher_inputs("gsm8k", None, 5)

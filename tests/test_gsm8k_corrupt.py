@@ -147,7 +147,7 @@ _PLAIN_EXPRESSION_RE = re.compile(r"[\d.+\-*/() ]+")
 def train_run():
     if not (SHARED / "gsm8k" / "train.jsonl").is_file():
         pytest.skip("needs ../shared/data/gsm8k beside the checkout")
-    from edit_plugin.benchmarks import gsm8k, source
+    from edit_plugin.eval_sets import gsm8k, source
     from edit_plugin.gsm8k.teacher import reference_pairs
 
     with pytest.MonkeyPatch.context() as patch:
@@ -173,7 +173,7 @@ def test_most_train_problems_yield_a_pair(train_run):
 
 
 def test_every_pair_is_right_then_wrong_with_one_consistent_error(train_run):
-    from edit_plugin.scoring import verdict
+    from edit_plugin.text.scoring import verdict
 
     _, pairs, _, _ = train_run
     for pair in pairs:

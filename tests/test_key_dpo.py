@@ -7,7 +7,7 @@ import torch
 
 from test_loss import make_batch as krsl_batch
 
-from edit_plugin.key_dpo import key_dpo_loss
+from edit_plugin.core.key_dpo import key_dpo_loss
 
 
 def make_batch(seed=0, dtype=torch.float64):
@@ -82,7 +82,7 @@ def test_no_key_tokens_is_log2_and_no_gradient():
 
 def test_policy_equal_to_reference_is_log2():
     """At the start of stage 2 (a fresh adapter) the policy is the reference."""
-    from edit_plugin.stage2 import label_logps
+    from edit_plugin.core.stage2 import label_logps
 
     logits_c, labels_c, key_c, logits_r, labels_r, key_r, _, _ = make_batch(seed=9)
     loss, _ = key_dpo_loss(logits_c, labels_c, key_c, logits_r, labels_r, key_r,

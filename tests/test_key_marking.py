@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edit_plugin.keysteps import DIVERGENCE, MIN_EDIT, first_divergence, key_token_masks
+from edit_plugin.core.keysteps import DIVERGENCE, MIN_EDIT, first_divergence, key_token_masks
 
 ROOT = Path(__file__).resolve().parents[1]
 KRSL_RECIPE = ROOT / "recipes" / "smollm2-135m" / "krsl.yml"
@@ -215,7 +215,7 @@ def test_a_condition_sets_the_marking_of_its_stage2(tmp_path):
 # --- the keysteps report ------------------------------------------------------
 
 def test_the_report_gives_both_markings_per_error_type(chat_tokenizer, tmp_path):
-    from edit_plugin.report import keystep_report
+    from edit_plugin.keystep_report import keystep_report
 
     replaced = {"chosen": "So 2 + 1 = 3.", "rejected": "So 2 + 1 = 4.", "error_type": "calculation"}
     summary = keystep_report([{**INSERTED, "error_type": "knowledge"}, replaced], chat_tokenizer, tmp_path)

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edit_plugin.keysteps import key_fraction, key_token_masks
+from edit_plugin.core.keysteps import key_fraction, key_token_masks
 
 
 def dp_distance(a, b) -> int:

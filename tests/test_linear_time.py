@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from adversarial_text import PATTERNS, SIZE, adversarial, time_limit
 from edit_plugin.cli import main
 from edit_plugin.evaluation.lm_eval_glue import extract_answers
-from edit_plugin.scoring import _CONNECTOR_RE, verdict
 from edit_plugin.teacher.build import build_dual_cots
 from edit_plugin.teacher.questions import TeacherQuestion
+from edit_plugin.text.scoring import _CONNECTOR_RE, verdict
 
 # Seconds one call may take: ~30x what the slowest linear call here takes on
 # a busy 2-core machine, far below the minutes of the quadratic code.
@@ -93,14 +93,14 @@ def test_validate_reads_degenerate_lines_in_linear_time(tmp_path, capsys):
 
 
 def test_the_parsers_of_teacher_student_and_user_text_run_in_linear_time(tmp_path):
-    from edit_plugin.answers import extract_answer
-    from edit_plugin.question_scoring import is_right
-    from edit_plugin.benchmarks.bbsub import normalise_input
+    from edit_plugin.eval_sets.bbsub import normalise_input
     from edit_plugin.gsm8k.corrupt import _unannotated_after, visible_expression
     from edit_plugin.gsm8k.solution import SolutionFormatError, parse_solution
+    from edit_plugin.question_scoring import is_right
     from edit_plugin.synthetic.arithmetic import intermediate_values_right
     from edit_plugin.synthetic.first_error import first_error
     from edit_plugin.teacher.ccp_examples import CCPExampleError, read_ccp_triples
+    from edit_plugin.text.answers import extract_answer
 
     prompt = "((1 + 2 * 3) + (4 - 5 * 6)) ="
     ccp = tmp_path / "task.txt"  # 12,500 "Right Response:" lines and no "Wrong Response:"

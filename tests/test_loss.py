@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from edit_plugin.loss import krsl_loss, response_nll
+from edit_plugin.core.krsl import krsl_loss, response_nll
 
 PAPER_WEIGHTS = {"alpha": 1.0, "beta": 0.025}
 

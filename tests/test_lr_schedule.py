@@ -76,7 +76,7 @@ def test_paper_recipes_use_the_authors_schedule_and_threshold():
 def test_axolotl_train_follows_the_schedule(tmp_path, tiny_llama):
     """`axolotl train` (SFT, 2 epochs of 2 steps): the logged lr halves each epoch."""
     from edit_plugin.axolotl_runner import run_axolotl, write_config
-    from edit_plugin.records import write_records
+    from edit_plugin.files.jsonl import write_records
     from edit_plugin.synthetic.arithmetic import generate_pairs
 
     data = tmp_path / "dual.jsonl"

@@ -13,10 +13,10 @@ import pytest
 import edit_plugin.decode as decode
 from edit_plugin.cli import main
 from edit_plugin.dual_cot.tokenize import tokenize_dual
-from edit_plugin.records import iter_records
 from edit_plugin.student_mistakes import JOURNAL, is_loop, judge, programmatic_mistakes
 from edit_plugin.synthetic import object_counting
 from edit_plugin.synthetic.base import fresh_items
+from edit_plugin.text.schema import iter_records
 
 
 def omit_first_item(gold: str) -> str:

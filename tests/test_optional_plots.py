@@ -34,7 +34,7 @@ def test_eval_writes_its_table_without_matplotlib(no_matplotlib, monkeypatch, tm
 
 def test_experiment_and_keystep_plots_are_skipped_with_a_reason(no_matplotlib, tmp_path, capsys):
     from edit_plugin.experiment.report import plot
-    from edit_plugin.report import write_histogram
+    from edit_plugin.keystep_report import write_histogram
 
     assert plot([{"condition": "edit", "seed": 1, "benchmark": "ind", "accuracy": 0.5, "n": 2}],
                 tmp_path / "accuracy.png") is None

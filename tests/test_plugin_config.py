@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from edit_plugin.plugin.checks import EditConfigError
-from edit_plugin.records import DualCoTDataError
+from edit_plugin.text.schema import DualCoTDataError
 
 RECIPES = sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*/*.yml"))
 

@@ -1,5 +1,5 @@
-from edit_plugin.answers import extract_answer
-from edit_plugin.prompts import build_prompt, format_answer_sentence
+from edit_plugin.text.answers import extract_answer
+from edit_plugin.text.prompts import build_prompt, format_answer_sentence
 
 
 def test_prompt_with_description_follows_the_paper():

@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from edit_plugin.records import DualCoTDataError, validate_file, write_records
+from edit_plugin.files.jsonl import write_records
+
+from edit_plugin.text.schema import DualCoTDataError, validate_file
 
 GOOD = {"prompt": "Q", "chosen": "right. Therefore, the answer is 1.", "rejected": "wrong. Therefore, the answer is 2."}
 

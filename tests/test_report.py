@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from edit_plugin.report import analyse_pair, keystep_report, summarise
+from edit_plugin.keystep_report import analyse_pair, keystep_report, summarise
 from edit_plugin.synthetic.arithmetic import generate_pairs
 
 

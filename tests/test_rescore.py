@@ -8,7 +8,7 @@ import json
 import pytest
 
 from edit_plugin.experiment.rescore import changed_cells, rescore_file, rescore_rows
-from edit_plugin.markdown import table_cells
+from edit_plugin.files.markdown import table_cells
 
 QUESTIONS = {"q1": {"id": "q1", "task": "object_counting", "prompt": "", "answer": "18"},
              "q2": {"id": "q2", "task": "boolean_expressions", "prompt": "", "answer": "False"}}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edit_plugin.axolotl_runner import axolotl_env, axolotl_executable, run_axolotl, write_config
-from edit_plugin.records import write_records
+from edit_plugin.files.jsonl import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_runs import adapter_tensors, log_history, stage_config
 

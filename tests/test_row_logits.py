@@ -12,7 +12,7 @@ import torch
 
 from edit_plugin import row_logits
 from edit_plugin.row_logits import ROW_PROJECTION_MODEL_TYPES, next_token_logits, unknown_head_reason
-from edit_plugin.stage2 import stage2_forward
+from edit_plugin.stage2_forward import stage2_forward
 
 TOL = 1e-10
 VOCAB = 97

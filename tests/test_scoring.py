@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edit_plugin.scoring import canonical, canonical_prediction, is_hedge, named_answers, verdict
+from edit_plugin.text.scoring import canonical, canonical_prediction, is_hedge, named_answers, verdict
 
 LABELS, TEXTS = ["A", "B", "C"], ["A man walks", "blue sky", "12/14/1937"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from edit_plugin.axolotl_runner import run_axolotl
-from edit_plugin.records import write_records
+from edit_plugin.files.jsonl import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_runs import adapter_tensors, stage_config
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from edit_plugin.chat import encode_prompt, marks_word_start_itself
 from edit_plugin.dual_cot.tokenize import tokenize_dual, tokenize_sft
+from edit_plugin.text.chat import encode_prompt, marks_word_start_itself
 
 PROMPT = "Q: 3 + 4 * 2 = ? A: Let's think step by step."
 CHOSEN = "First, 4 * 2 = 8. Then 3 + 8 = 11. Therefore, the answer is 11."

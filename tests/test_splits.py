@@ -14,9 +14,9 @@ import yaml
 
 from edit_plugin.experiment.data import prepare_data, question_keys
 from edit_plugin.experiment.plan import PlanError, load_plan, parse_plan
-from edit_plugin.records import iter_records
 from edit_plugin.synthetic import boolean_expressions, object_counting
 from edit_plugin.synthetic.base import distinct_questions, fresh_items, question_key
+from edit_plugin.text.schema import iter_records
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,9 +6,10 @@ import math
 import pytest
 import torch
 
-from edit_plugin.columns import DUAL_COT_COLUMNS
-from edit_plugin.loss import krsl_loss
-from edit_plugin.stage2 import STAGE2_LOSSES, label_logps, stage2_forward, stage2_loss
+from edit_plugin.core.columns import DUAL_COT_COLUMNS
+from edit_plugin.core.krsl import krsl_loss
+from edit_plugin.core.stage2 import STAGE2_LOSSES, label_logps, stage2_loss
+from edit_plugin.stage2_forward import stage2_forward
 
 
 class TinyLM(torch.nn.Module):

@@ -6,7 +6,7 @@ from datasets import Dataset
 
 from edit_plugin.dual_cot.strategy import DualCoTStrategy
 from edit_plugin.plugin.collator import DualCoTCollator
-from edit_plugin.records import DualCoTDataError
+from edit_plugin.text.schema import DualCoTDataError
 
 
 def strategy(tokenizer, with_rejected=True, sequence_len=256):

@@ -246,7 +246,7 @@ def plan_with(error_types):
 
 def test_a_plan_mixes_in_the_new_kinds(tmp_path):
     from edit_plugin.experiment.data import _train_spec, prepare_data
-    from edit_plugin.records import iter_records
+    from edit_plugin.text.schema import iter_records
 
     plan = plan_with(["knowledge", "omission", "copy", "grouping"])
     data = prepare_data(plan, tmp_path / "data")
@@ -273,7 +273,7 @@ def test_a_plan_with_kinds_no_family_can_make_is_refused(error_types, message):
 
 def test_generate_takes_error_types(tmp_path, capsys):
     from edit_plugin.cli import main
-    from edit_plugin.records import iter_records
+    from edit_plugin.text.schema import iter_records
 
     out = tmp_path / "teacher"
     assert main(["generate", "--teacher", "synthetic", "--task", "boolean_expressions", "--n", "6",

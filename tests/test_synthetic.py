@@ -1,8 +1,8 @@
 import re
 
-from edit_plugin.answers import extract_answer
-from edit_plugin.records import record_problem
 from edit_plugin.synthetic.arithmetic import generate_pairs, generate_questions
+from edit_plugin.text.answers import extract_answer
+from edit_plugin.text.schema import record_problem
 
 
 def gold(prompt: str) -> int:

@@ -5,8 +5,8 @@ texts are identical before it."""
 import pytest
 
 from edit_plugin.question_scoring import question_verdict
-from edit_plugin.records import record_problem
 from edit_plugin.synthetic import TASK_FAMILIES
+from edit_plugin.text.schema import record_problem
 
 
 def solve(task: str, prompt: str) -> str:
@@ -189,7 +189,7 @@ def _size(task: str, item) -> int:
 def test_hard_items_are_longer_and_their_cot_reaches_the_gold_answer(task):
     import random
 
-    from edit_plugin.prompts import build_prompt
+    from edit_plugin.text.prompts import build_prompt
 
     family = TASK_FAMILIES[task]
     rng = random.Random(11)

@@ -6,9 +6,9 @@ import filecmp
 import pytest
 
 from edit_plugin.question_scoring import question_verdict
-from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, record_problem, validate_file
 from edit_plugin.synthetic import TASK_FAMILIES
 from edit_plugin.synthetic.teacher import mistaken_indices, synthetic_teacher_run, write_teacher_files
+from edit_plugin.text.schema import REQUIRED_FIELDS, SFT_FIELDS, record_problem, validate_file
 
 
 @pytest.mark.parametrize("task", sorted(TASK_FAMILIES))
@@ -121,23 +121,3 @@ def test_cli_writes_the_pipeline_layout_with_mistakes(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*argv[:-1], "1.5", "--out", str(tmp_path / "d")])
     assert "share from 0 to 1" in capsys.readouterr().err
-
-
-def test_demo_trains_stage_one_on_sft_jsonl(tmp_path):
-    import json
-
-    from edit_plugin.demo import DemoSettings, make_data
-    from edit_plugin.synthetic import arithmetic
-
-    sft_path, dual_path, held_path, heldout = make_data(DemoSettings(workdir=tmp_path, train_pairs=24, heldout=6))
-    assert sft_path.name == "sft.jsonl" and dual_path.name == "dual_cot.jsonl"
-    sft = [json.loads(line) for line in sft_path.read_text().splitlines()]
-    dual = [json.loads(line) for line in dual_path.read_text().splitlines()]
-    # The same prompts and correct CoTs as the demo's earlier data; only the labels are new.
-    earlier = arithmetic.generate_pairs(24, seed=0)
-    assert [(s["prompt"], s["chosen"]) for s in sft] == [(p["prompt"], p["chosen"]) for p in earlier]
-    assert [{k: v for k, v in r.items() if k != "source"} for r in dual] == [
-        {k: v for k, v in p.items() if k != "source"} for p in earlier]
-    assert sum(r["source"] == "rectified" for r in dual) == 6
-    assert len(heldout) == 6 and not {q["prompt"] for q in heldout} & {s["prompt"] for s in sft}
-    assert (tmp_path / "data" / "summary.json").exists() and held_path.exists()

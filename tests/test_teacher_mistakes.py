@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.benchmarks import bbh, source
-from edit_plugin.prompts import ANSWER_PHRASE, COT_OPENING
-from edit_plugin.splits import bbh_split
+from edit_plugin.eval_sets import bbh, source
 from edit_plugin.teacher import mistakes
 from edit_plugin.teacher.mistakes import MistakeDataError, bbh_format_question, read_mistakes
+from edit_plugin.text.prompts import ANSWER_PHRASE, COT_OPENING
+from edit_plugin.text.splits import bbh_split
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ARITHMETIC = "multistep_arithmetic_two"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from edit_plugin.records import record_problem
 from edit_plugin.teacher.journal import Journal
 from edit_plugin.teacher.outputs import dual_records, sft_records, summary
 from edit_plugin.teacher.pipeline import DualCoTPipeline
 from edit_plugin.teacher.questions import TeacherQuestion
+from edit_plugin.text.schema import record_problem
 
 
 def q(i: int, task: str = "math") -> TeacherQuestion:
@@ -418,8 +418,8 @@ REPEAT_SCRIPT = {
 
 
 def test_repeat_sampling_keeps_every_distinct_correct_sample(tmp_path):
-    from edit_plugin.prompts import build_prompt
     from edit_plugin.teacher.build import build_dual_cots
+    from edit_plugin.text.prompts import build_prompt
 
     teacher = ScriptedTeacher(REPEAT_SCRIPT)
     stats = build_dual_cots([q(1), q(2)], teacher, tmp_path, samples=4, sample_temperature=0.7, progress=False)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.benchmarks.bbh import BBH_TASKS, bbh_description, bbh_exemplars
-from edit_plugin.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt
+from edit_plugin.eval_sets.bbh import BBH_TASKS, bbh_description, bbh_exemplars
+from edit_plugin.text.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt
 
 RELEASED = Path(__file__).resolve().parents[2] / "shared" / "data" / "edit-prompts"
 MARKERS = ("Question Description:", "Q:", "H:", "A:", "Right Response:", "Wrong Response:")

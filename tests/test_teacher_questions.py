@@ -17,7 +17,7 @@ def test_bbh_questions_come_from_the_train_part_only():
         pytest.skip("needs ../shared/data")
     import os
 
-    from edit_plugin.benchmarks import bbh, source
+    from edit_plugin.eval_sets import bbh, source
     from edit_plugin.teacher.questions import question_set
 
     os.environ[source.DATA_DIR_ENV] = str(shared)
@@ -41,7 +41,7 @@ SOME_SUBTASKS = ["anachronisms", "goal_step_wikihow__step_inference"]
 
 @pytest.fixture
 def local_data(monkeypatch):
-    from edit_plugin.benchmarks import bbh, source
+    from edit_plugin.eval_sets import bbh, source
 
     monkeypatch.setenv(source.DATA_DIR_ENV, str(SHARED))
     bbh.bbh_examples.cache_clear()
@@ -50,7 +50,7 @@ def local_data(monkeypatch):
 
 
 def gold_cot(question) -> str:
-    from edit_plugin.prompts import COT_OPENING, format_answer_sentence
+    from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
     return f"{COT_OPENING}\n... {format_answer_sentence(question.gold)}"
 
@@ -61,7 +61,7 @@ def stem(question_text: str) -> str:
 
 @needs_shared
 def test_bbsub_questions_are_unpinned_examples_formatted_like_the_evaluation(local_data):
-    from edit_plugin.benchmarks.bbsub import bbsub_docs, fingerprint, manifest
+    from edit_plugin.eval_sets.bbsub import bbsub_docs, fingerprint, manifest
     from edit_plugin.teacher.questions import question_set
 
     questions = question_set("bbsub", SOME_SUBTASKS)
@@ -84,7 +84,7 @@ def test_bbsub_questions_are_unpinned_examples_formatted_like_the_evaluation(loc
 
 
 def test_bbsub_subtask_questions_need_the_local_copy(monkeypatch):
-    from edit_plugin.benchmarks import source
+    from edit_plugin.eval_sets import source
     from edit_plugin.teacher.questions import question_set
 
     monkeypatch.delenv(source.DATA_DIR_ENV, raising=False)
@@ -96,7 +96,7 @@ def test_bbsub_subtask_questions_need_the_local_copy(monkeypatch):
 
 @needs_shared
 def test_arc_test_split_only_on_request_and_train_split_needs_the_data(local_data):
-    from edit_plugin.benchmarks import arc, source
+    from edit_plugin.eval_sets import arc, source
     from edit_plugin.teacher.questions import from_doc, question_set
 
     with pytest.raises(ValueError, match="contaminates.*allow_eval_overlap=True"):
@@ -115,7 +115,7 @@ def test_arc_test_split_only_on_request_and_train_split_needs_the_data(local_dat
 
 @needs_shared
 def test_agieval_only_on_request(local_data):
-    from edit_plugin.benchmarks import agieval
+    from edit_plugin.eval_sets import agieval
     from edit_plugin.teacher.questions import question_set
 
     with pytest.raises(ValueError, match="only a test split.*allow_eval_overlap=True"):

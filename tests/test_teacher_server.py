@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.records import record_problem
+from edit_plugin.text.schema import record_problem
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 CHAT_POST = '"POST /v1/chat/completions'

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from edit_plugin.axolotl_runner import run_axolotl
-from edit_plugin.records import write_records
+from edit_plugin.files.jsonl import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_runs import log_history, stage_config
 
@@ -28,8 +28,8 @@ def test_compute_loss_returns_the_outputs_and_names_eval_metrics(chat_tokenizer,
     import torch
     from transformers import AutoModelForCausalLM
 
+    from edit_plugin.core.stage2 import stage2_loss
     from edit_plugin.plugin.trainer import KRSLTrainer
-    from edit_plugin.stage2 import stage2_loss
 
     model = AutoModelForCausalLM.from_pretrained(tiny_llama)
     batch = krsl_batch(chat_tokenizer, pairs[:3])

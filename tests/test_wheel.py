@@ -35,15 +35,15 @@ site.addsitedir(sys.argv[1])  # runs the wheel's .pth, as a site-packages folder
 from lm_eval.tasks import TaskManager
 assert "edit_bbh" in TaskManager().all_tasks  # lm-eval's default index, no include path
 
-from edit_plugin.benchmarks.bbh import bbh_exemplars
-from edit_plugin.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt
+from edit_plugin.eval_sets.bbh import bbh_exemplars
+from edit_plugin.text.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt
 ex = bbh_exemplars("boolean_expressions")
 for text in (cep_prompt("Evaluate.", "not True", ex), ahp_prompt("Evaluate.", "not True", "False", ex),
              ccp_prompt("Evaluate.", "not True", "False", [Triple(e.question, e.cot, "wrong") for e in ex])):
     assert "not True" in text and len(text) > 200
 
+from edit_plugin.eval_sets.bbsub import MANIFEST
 from edit_plugin.evaluation.runner import task_manager
-from edit_plugin.benchmarks.bbsub import MANIFEST
 names = set(task_manager().all_subtasks) | set(task_manager().all_groups)
 assert {"edit_bbh", "edit_bbsub", "edit_agieval", "edit_arc_easy", "edit_arc_challenge"} <= names, sorted(names)[:20]
 assert MANIFEST.is_file()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from edit_plugin.fields import FieldMap, config_keys
+from edit_plugin.text.fields import FieldMap, config_keys
 
 # Axolotl's own transform for tokenizers with a chat template: the string
 # ``prompt`` field becomes one user message, the CoTs assistant messages.

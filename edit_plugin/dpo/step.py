@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import torch
 
-from edit_plugin.dpo.loss import completion_logps, dpo_sigmoid_loss
-from edit_plugin.columns import IGNORE_INDEX
+from edit_plugin.core.columns import IGNORE_INDEX
+from edit_plugin.core.dpo_loss import completion_logps, dpo_sigmoid_loss
 
 
 def dpo_forward(model, inputs: dict[str, torch.Tensor], beta: float = 0.1):

@@ -6,8 +6,8 @@ a deeper path such as ``edit_plugin.dpo.transform.plain`` is looked up as a
 top-level module ``transform`` and fails. Hence the name is an attribute of the
 ``edit_plugin`` package, which imports this module lazily.
 
-The texts reproduce ``edit_plugin.chat.encode_batch`` without a chat template:
-prompt, then ``" " + CoT`` (``edit_plugin.prompts.join_plain``), then eos. The
+The texts reproduce ``edit_plugin.text.chat.encode_batch`` without a chat template:
+prompt, then ``" " + CoT`` (``edit_plugin.text.prompts.join_plain``), then eos. The
 eos text is added here so TRL does not add it again, and TRL tokenizes
 ``prompt + chosen`` with the tokenizer's special tokens (BOS) just as the KRSL
 dataset type tokenizes the prompt.
@@ -15,8 +15,8 @@ dataset type tokenizes the prompt.
 
 from __future__ import annotations
 
-from edit_plugin.fields import FieldMap
-from edit_plugin.prompts import join_plain
+from edit_plugin.text.fields import FieldMap
+from edit_plugin.text.prompts import join_plain
 
 
 def plain_texts(prompt: str, chosen: str, rejected: str, eos_token: str | None) -> dict[str, str]:

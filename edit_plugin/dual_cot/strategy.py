@@ -14,12 +14,12 @@ from functools import partial
 
 from axolotl.prompt_tokenizers import DatasetWrappingStrategy
 
-from edit_plugin.columns import DUAL_COT_COLUMNS, SFT_COLUMNS
+from edit_plugin.core.columns import DUAL_COT_COLUMNS, SFT_COLUMNS
+from edit_plugin.core.keysteps import MIN_EDIT, check_marking
 from edit_plugin.dual_cot.tokenize import tokenize_dual_batch, tokenize_sft_batch
-from edit_plugin.fields import FieldMap
-from edit_plugin.keysteps import MIN_EDIT, check_marking
 from edit_plugin.plugin.cache import key_marking_of
-from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, record_problem
+from edit_plugin.text.fields import FieldMap
+from edit_plugin.text.schema import REQUIRED_FIELDS, SFT_FIELDS, DualCoTDataError, record_problem
 
 LOG = logging.getLogger("axolotl.edit_plugin.dual_cot")
 DROP_COLUMN = "edit_drop_reason"

@@ -1,5 +1,5 @@
 """Turn dual-CoT records into aligned model inputs (no Axolotl import);
-the columns are those of ``edit_plugin.columns``.
+the columns are those of ``edit_plugin.core.columns``.
 
 Masks are stored, not alpha/beta-scaled weights: Axolotl's prepared-dataset
 cache key ignores plugin arguments, so baked-in weights would be reused
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from edit_plugin.chat import encode_batch
-from edit_plugin.columns import IGNORE_INDEX
-from edit_plugin.keysteps import MIN_EDIT, key_token_masks
+from edit_plugin.core.columns import IGNORE_INDEX
+from edit_plugin.core.keysteps import MIN_EDIT, key_token_masks
+from edit_plugin.text.chat import encode_batch
 
 DROP_IDENTICAL = "chosen and rejected CoTs are identical"
 DROP_TRUNCATED = "the CoT is cut away entirely by sequence_len"
@@ -48,7 +48,7 @@ def dual_row(chosen_ids: list[int], rejected_ids: list[int], n_prompt: int, sequ
              key_marking: str = MIN_EDIT) -> Result:
     """KRSL row from the token ids of prompt + chosen and prompt + rejected
     (sharing ``n_prompt`` prompt tokens), or (None, reason); ``key_marking``
-    one of `edit_plugin.keysteps.KEY_MARKINGS`."""
+    one of `edit_plugin.core.keysteps.KEY_MARKINGS`."""
     if chosen_ids == rejected_ids:
         return None, DROP_IDENTICAL
     # Align the CoT tokens only: the prompt is shared by both sides.

@@ -1,6 +1,6 @@
 """Write the lm-eval task YAMLs of edit-plugin (a template plus one YAML per
 task and one per group, as lm-eval's own tasks/bbh does), from the benchmark
-modules' task folders (`edit_plugin.benchmarks`).
+modules' task folders (`edit_plugin.eval_sets`).
 
     python edit_plugin/eval_tasks/make_tasks.py
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from edit_plugin.benchmarks import BENCHMARKS, suites
-from edit_plugin.stops import EVAL_STOP
+from edit_plugin.eval_sets import BENCHMARKS, suites
+from edit_plugin.text.stops import EVAL_STOP
 
 HERE = Path(__file__).resolve().parent
 # `!function` is lm-eval's YAML tag, so the template is written as text; the

@@ -1,17 +1,17 @@
 """Functions the lm-eval task YAMLs call (through each folder's ``utils.py``).
 
-Documents come from the benchmark modules (`edit_plugin.benchmarks`),
-prompts from `edit_plugin.prompts` and answers from `edit_plugin.scoring`,
+Documents come from the benchmark modules (`edit_plugin.eval_sets`),
+prompts from `edit_plugin.text.prompts` and answers from `edit_plugin.text.scoring`,
 exactly as in training.
 """
 
 from __future__ import annotations
 
-from edit_plugin import benchmarks
-from edit_plugin.benchmarks.bbh import bbh_exemplars
-from edit_plugin.prompts import build_prompt
-from edit_plugin.scoring import canonical_prediction, canonical_target
-from edit_plugin.teacher_prompts import cep_prompt
+from edit_plugin import eval_sets
+from edit_plugin.eval_sets.bbh import bbh_exemplars
+from edit_plugin.text.prompts import build_prompt
+from edit_plugin.text.scoring import canonical_prediction, canonical_target
+from edit_plugin.text.teacher_prompts import cep_prompt
 
 
 def load_docs(benchmark: str, name: str, part: str = "test", **_model_args):
@@ -19,7 +19,7 @@ def load_docs(benchmark: str, name: str, part: str = "test", **_model_args):
     passes the model arguments."""
     import datasets
 
-    docs = benchmarks.benchmark(benchmark).documents(name, part)
+    docs = eval_sets.benchmark(benchmark).documents(name, part)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 
 

@@ -4,7 +4,7 @@ The paper's "Average" is the plain mean of the five benchmark accuracies
 (BBH-test, BB-sub, AGIEval, ARC-E, ARC-C); lm-eval cannot give it (a group
 aggregates over its leaf tasks), so it is computed here. Open-ended math
 (GSM8K) is a column of its own, outside that Average, which stays the paper's.
-Columns and suites come from the benchmark modules (`edit_plugin.benchmarks`).
+Columns and suites come from the benchmark modules (`edit_plugin.eval_sets`).
 """
 
 from __future__ import annotations
@@ -14,18 +14,19 @@ import time
 from pathlib import Path
 
 import edit_plugin
-from edit_plugin import benchmarks, markdown
+from edit_plugin import eval_sets
+from edit_plugin.files import markdown
+from edit_plugin.files.jsonl import write_records
 from edit_plugin.model_args import mask, resolve, secret_values
 from edit_plugin.plotting import pyplot_for
-from edit_plugin.records import write_records
 from edit_plugin.redact import redact_strings, redacted_output
 
 METRIC = "exact_match,cot-answer"
 # (column, lm-eval task or group), from the benchmark modules: the paper's
 # five, whose mean is Avg, and those beyond it, shown after Avg, never in it.
-COLUMNS = benchmarks.paper_columns()
-EXTRA_COLUMNS = benchmarks.extra_columns()
-SUITES = benchmarks.suites()
+COLUMNS = eval_sets.paper_columns()
+EXTRA_COLUMNS = eval_sets.extra_columns()
+SUITES = eval_sets.suites()
 
 
 def tasks_path() -> Path:
@@ -94,7 +95,7 @@ def missing_local_model(name: str) -> bool:
 def uses_chat_template(model: str) -> bool:
     from transformers import AutoTokenizer
 
-    from edit_plugin.chat import has_chat_template
+    from edit_plugin.text.chat import has_chat_template
 
     return has_chat_template(AutoTokenizer.from_pretrained(model))
 

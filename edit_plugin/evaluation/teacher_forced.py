@@ -32,10 +32,10 @@ from dataclasses import dataclass
 
 import torch
 
-from edit_plugin.columns import IGNORE_INDEX
+from edit_plugin.core.columns import IGNORE_INDEX
+from edit_plugin.core.token_rows import SideRows, response_positions, rows_from_logits, side_rows, token_nll
 from edit_plugin.dual_cot.tokenize import tokenize_dual_batch
 from edit_plugin.row_logits import log_path_once, next_token_logits, unknown_head_reason
-from edit_plugin.token_rows import SideRows, response_positions, rows_from_logits, side_rows, token_nll
 
 PER_PAIR_METRICS = ("chosen_key_nll", "chosen_key_accuracy", "rejected_key_nll", "key_win", "all_win")
 # per-pair metric -> name of its aggregate in the `pair_metrics` result

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from edit_plugin.keysteps import KEY_MARKINGS, MIN_EDIT
+from edit_plugin.core.keysteps import KEY_MARKINGS, MIN_EDIT
 
 # Stage-1 data sets (rows of the SFT JSONL format).
 TEACHER = "teacher"          # D+: the teacher's own correct CoTs

@@ -25,7 +25,8 @@ from edit_plugin.experiment.conditions import (ALL_CORRECT, EXTRA, ONPOLICY, REP
                                                select_pairs)
 from edit_plugin.experiment.paths import inside
 from edit_plugin.experiment.plan import DISTINCT_KEY, DISTINCT_PROMPT, Plan, PlanError
-from edit_plugin.records import iter_records, write_json, write_records
+from edit_plugin.files.jsonl import write_json, write_records
+from edit_plugin.text.schema import iter_records
 
 HELDOUT_SEED_OFFSET = 1000
 PAIRS_SEED_OFFSET = 2000
@@ -168,9 +169,9 @@ def _by_key(plan: Plan) -> bool:
 
 def question_keys(rows: list[dict]) -> dict[str, set[str]]:
     """Question keys (`synthetic.base.question_key`) of rows with a task and a prompt, per task."""
-    from edit_plugin.prompts import question_of
     from edit_plugin.synthetic import TASK_FAMILIES
     from edit_plugin.synthetic.base import question_key
+    from edit_plugin.text.prompts import question_of
 
     keys: dict[str, set[str]] = {}
     for row in rows:
@@ -188,7 +189,7 @@ def _merge_keys(into: dict[str, set[str]], rows: list[dict]) -> None:
 def training_questions(data: ExperimentData) -> set[str]:
     """The questions of every training file (for overlap checks against
     benchmark documents, whose task descriptions may differ)."""
-    from edit_plugin.prompts import question_of
+    from edit_plugin.text.prompts import question_of
 
     questions = set()
     for path in sorted(data.folder.glob("sft_*.jsonl")) + sorted(data.folder.glob("pairs_*.jsonl")):
@@ -409,7 +410,7 @@ def _write_repeat(plan: Plan, data: ExperimentData, n_rows: int) -> None:
 def _refuse_overlap(rows: list[dict], train_prompts: set[str], what: str) -> None:
     """Evaluation rows must be unseen: the same question under another task
     description counts as seen."""
-    from edit_plugin.prompts import question_of
+    from edit_plugin.text.prompts import question_of
 
     seen = {question_of(p) for p in train_prompts}
     overlap = sum(question_of(r["prompt"]) in seen for r in rows)
@@ -479,7 +480,7 @@ def _unseen_pairs(plan: Plan, task: str, seed: int, exclude: set[str]) -> list[d
 def token_lengths(tokenizer, path: Path) -> dict:
     """Longest prompt + CoT (either side of a pair) in tokens, as the dataset
     types encode it, for checking ``sequence_len`` before training."""
-    from edit_plugin.chat import encode_batch
+    from edit_plugin.text.chat import encode_batch
 
     rows = list(iter_records(path, fields=("prompt", "chosen")))
     sides = [[r["chosen"]] + ([r["rejected"]] if r.get("rejected") else []) for r in rows]

@@ -4,7 +4,7 @@ unit the report's paired bootstrap resamples.
 
 - questions (synthetic held-out, or the user's file): greedy decoding with
   the training prompt format (`edit_plugin.decode`), scored by
-  `edit_plugin.scoring.verdict` under each question's answer kind
+  `edit_plugin.text.scoring.verdict` under each question's answer kind
   (`edit_plugin.question_scoring`), the rule of the lm-eval tasks too;
 - lm-eval tasks: ``edit-cot eval --tasks ... --log-samples`` as a subprocess;
 - held-out pairs: the teacher-forced metrics (`edit_plugin.evaluation.teacher_forced`).
@@ -17,9 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from edit_plugin.answers import extract_answer
+from edit_plugin.files.jsonl import iter_jsonl
 from edit_plugin.question_scoring import is_right
-from edit_plugin.records import iter_jsonl
+from edit_plugin.text.answers import extract_answer
 
 
 def score_questions(model_path: str, questions: list[dict], max_new_tokens: int, batch_size: int,

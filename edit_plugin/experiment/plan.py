@@ -318,12 +318,18 @@ def _task_counts(value, synthetic: SyntheticData | None, where: str) -> dict[str
     return dict(value)
 
 
+def _require_distinct_questions(synthetic: SyntheticData | None, where: str, why: str = "") -> None:
+    """New questions are drawn outside every question key the plan uses: that
+    needs generated data whose questions are distinct up to operand order."""
+    if synthetic is None or synthetic.distinct != DISTINCT_KEY:
+        raise PlanError(f"{where}: needs data.synthetic with distinct: {DISTINCT_KEY}{why}")
+
+
 def _onpolicy(spec, synthetic: SyntheticData | None) -> OnPolicyData | None:
     if spec is None:
         return None
     where = "data.onpolicy"
-    if synthetic is None or synthetic.distinct != DISTINCT_KEY:
-        raise PlanError(f"{where}: needs data.synthetic with distinct: {DISTINCT_KEY} (gold CoTs, disjoint questions)")
+    _require_distinct_questions(synthetic, where, " (gold CoTs, disjoint questions)")
     _only(spec, {"from", "questions", "train_pairs", "heldout_pairs", "max_new_tokens", "batch_size",
                  "samples", "temperature", "seed"}, where)
     source = _require(spec, "from", where)
@@ -346,8 +352,7 @@ def _extra_pairs(spec, synthetic: SyntheticData | None) -> ExtraPairs | None:
     if spec is None:
         return None
     where = "data.extra_pairs"
-    if synthetic is None or synthetic.distinct != DISTINCT_KEY:
-        raise PlanError(f"{where}: needs data.synthetic with distinct: {DISTINCT_KEY}")
+    _require_distinct_questions(synthetic, where)
     _only(spec, {"questions", "error_types", "seed"}, where)
     return ExtraPairs(_task_counts(_require(spec, "questions", where), synthetic, f"{where}.questions"),
                       spec.get("error_types"), int(spec.get("seed", 0)))

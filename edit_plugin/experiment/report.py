@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edit_plugin.markdown import markdown_table
+from edit_plugin.files.markdown import markdown_table
 
 BASE_COLUMNS = ("condition", "seed", "benchmark", "accuracy", "n")
 ACCURACY = "accuracy"

@@ -6,7 +6,7 @@ which `prepare_data` re-draws deterministically; each held-out outcome row
 (``outcomes/<model>/<benchmark>.jsonl``) gets ``correct`` anew from
 `edit_plugin.question_scoring`, and the tables are written again. lm-eval
 benchmarks are left alone (their tasks already score by
-`edit_plugin.scoring`). Fingerprint files are not touched, so the runner
+`edit_plugin.text.scoring`). Fingerprint files are not touched, so the runner
 still resumes the folder (a fingerprint covers the model and the questions,
 not the scores)::
 
@@ -26,9 +26,10 @@ from pathlib import Path
 from edit_plugin.experiment.data import ExperimentData, prepare_data
 from edit_plugin.experiment.plan import Plan, load_plan
 from edit_plugin.experiment.results import BASELINE, write_results
-from edit_plugin.markdown import table_cells
+from edit_plugin.files.jsonl import iter_jsonl, write_records
+from edit_plugin.files.markdown import table_cells
 from edit_plugin.question_scoring import is_right
-from edit_plugin.records import iter_jsonl, iter_records, write_records
+from edit_plugin.text.schema import iter_records
 
 TABLES = ("table.md",)
 

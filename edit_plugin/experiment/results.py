@@ -11,7 +11,7 @@ from pathlib import Path
 from edit_plugin.evaluation.teacher_forced import AGGREGATE_NAMES
 from edit_plugin.experiment.plan import Plan
 from edit_plugin.experiment.stages import ONPOLICY_PAIRS, PAIR_BENCHMARKS, TEACHER_FORCED, TEACHER_MODEL, model_of
-from edit_plugin.records import iter_jsonl, write_records, write_text_atomically
+from edit_plugin.files.jsonl import iter_jsonl, write_records, write_text_atomically
 
 SAMPLES_SHOWN = 2
 BASELINE = "std_cot"

@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from edit_plugin.axolotl_runner import run_axolotl
-from edit_plugin.benchmarks.source import use_data_beside_checkout
+from edit_plugin.eval_sets.source import use_data_beside_checkout
 from edit_plugin.experiment import evaluate
 from edit_plugin.experiment.data import ExperimentData, count_rows, file_digest, prepare_data, training_questions
 from edit_plugin.experiment.paths import OutsideFolderError, inside
@@ -37,10 +37,11 @@ from edit_plugin.experiment.plan import Plan, masked_plan_text
 from edit_plugin.experiment.results import write_results
 from edit_plugin.experiment.stages import (EVAL, MINE, ONPOLICY_PAIRS, PAIR_BENCHMARKS, TEACHER_FORCED,
                                           TEACHER_MODEL, TRAIN, Stage, build_stages, merged_model)
+from edit_plugin.files.jsonl import write_json, write_records
 from edit_plugin.model_args import ModelArgsError, mask, resolve
-from edit_plugin.records import iter_records, write_json, write_records
 
 # Seconds per training step / per scored question before anything is measured
+from edit_plugin.text.schema import iter_records
 # (2-core CPU, SmolLM2-135M, LoRA): only for the first time estimates.
 DEFAULT_STEP_SECONDS = {"sft": 10.0, "krsl": 20.0, "dpo": 20.0}
 DEFAULT_ITEM_SECONDS = {"questions": 1.0, "lm_eval": 1.2, TEACHER_FORCED: 0.1}
@@ -147,7 +148,7 @@ class ExperimentRunner:
         use_data_beside_checkout()
         # A dry run names the embedded student's folder without converting it.
         if dry_run and self.plan.base_model == "embedded":
-            from edit_plugin.paths import student_dir
+            from edit_plugin.files.user_cache import student_dir
 
             self.base_model = str(student_dir())
         else:
@@ -172,7 +173,7 @@ class ExperimentRunner:
             return bool(self.plan.chat_template)
         from transformers import AutoTokenizer
 
-        from edit_plugin.chat import has_chat_template
+        from edit_plugin.text.chat import has_chat_template
 
         try:
             return has_chat_template(AutoTokenizer.from_pretrained(self.base_model))
@@ -199,7 +200,7 @@ class ExperimentRunner:
             return count_rows(self._pairs_file(stage))
         bench = self.plan.benchmark(stage.benchmark)
         if bench.kind == "lm_eval":
-            from edit_plugin.benchmarks import count_items
+            from edit_plugin.eval_sets import count_items
 
             if bench.name not in self._lm_eval_items:  # read once: a count loads every document
                 self._lm_eval_items[bench.name] = count_items(bench.lm_eval, bench.limit)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from edit_plugin.core.keysteps import MIN_EDIT
 from edit_plugin.experiment.conditions import DPO, KRSL, ONPOLICY, SFT, Condition
 from edit_plugin.experiment.data import ExperimentData, count_rows
 from edit_plugin.experiment.plan import PAIRS_BENCHMARK, RESERVED_ROW, Plan
-from edit_plugin.keysteps import MIN_EDIT
 
 TRAIN, EVAL, MINE = "train", "eval", "mine"
 TEACHER_FORCED = PAIRS_BENCHMARK  # the benchmark name of the teacher-forced metrics

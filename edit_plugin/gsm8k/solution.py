@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from edit_plugin.gsm8k.arithmetic import NUMBER_RE, ExpressionError, evaluate, value_of
-from edit_plugin.prompts import COT_OPENING, format_answer_sentence
+from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
 ANNOTATION_RE = re.compile(r"<<([^<>=]*)=([^<>=]*)>>")
 ANSWER_MARK = "#### "

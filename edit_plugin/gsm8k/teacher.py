@@ -23,9 +23,9 @@ from functools import cached_property
 from edit_plugin.gsm8k.corrupt import ERROR_TYPES, SKIP_REASONS, Corruption, corrupt_solution, skip_reason
 from edit_plugin.gsm8k.solution import (ANNOTATION_RE, Solution, SolutionFormatError, parse_solution, render_cot,
                                         strip_annotations)
-from edit_plugin.prompts import build_prompt
-from edit_plugin.scoring import verdict
 from edit_plugin.synthetic.base import error_step
+from edit_plugin.text.prompts import build_prompt
+from edit_plugin.text.scoring import verdict
 
 TASK = "gsm8k"
 # Besides the corruption's own reasons: a solution that cannot be read at all.
@@ -64,7 +64,7 @@ def sft_record(problem_id: str, question: str, solution: Solution) -> dict:
 
 def reference_pairs(problems: list[dict], seed: int = 0) -> tuple[list[ReferencePair], list[dict], Counter]:
     """(pairs, SFT records, skipped problems by reason) for ``problems``
-    (``id``, ``question``, ``solution``: `edit_plugin.benchmarks.gsm8k.gsm8k_problems`)."""
+    (``id``, ``question``, ``solution``: `edit_plugin.eval_sets.gsm8k.gsm8k_problems`)."""
     pairs: list[ReferencePair] = []
     sft: list[dict] = []
     skipped: Counter = Counter()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from edit_plugin.keysteps import MIN_EDIT, check_marking
+from edit_plugin.core.keysteps import MIN_EDIT, check_marking
 
 SUBFOLDER_PREFIX = "edit_key_marking-"
 

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 from edit_plugin.dpo.config import DPO_PLAIN_TYPE
-from edit_plugin.fields import FieldMap
 from edit_plugin.plugin.args import EDIT_KEYS
-from edit_plugin.records import REQUIRED_FIELDS, SFT_FIELDS, validate_file
+from edit_plugin.text.fields import FieldMap
+from edit_plugin.text.schema import REQUIRED_FIELDS, SFT_FIELDS, validate_file
 
 KRSL_TYPE = "edit_plugin.dual_cot"
 SFT_TYPE = "edit_plugin.dual_cot.sft"
@@ -43,7 +43,7 @@ def _dataset_types(cfg) -> list[str]:
 
 
 def check_stage2_loss(cfg) -> None:
-    from edit_plugin.stage2 import STAGE2_LOSSES
+    from edit_plugin.core.stage2 import STAGE2_LOSSES
 
     name = cfg.get("edit_loss")
     if name is None:
@@ -60,7 +60,7 @@ def check_stage2_loss(cfg) -> None:
 
 
 def check_key_marking(cfg) -> None:
-    from edit_plugin.keysteps import KEY_MARKINGS
+    from edit_plugin.core.keysteps import KEY_MARKINGS
 
     marking = cfg.get("edit_key_marking")
     if marking is not None and marking not in KEY_MARKINGS:

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from edit_plugin.columns import DUAL_COT_PADDING, PAD_ID
+from edit_plugin.core.columns import DUAL_COT_PADDING, PAD_ID
 
 
 @dataclass

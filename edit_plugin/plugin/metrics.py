@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from edit_plugin.stage2 import STAGE2_LOSSES
+from edit_plugin.core.stage2 import STAGE2_LOSSES
 
 # Each stage-2 loss logs under its own name: krsl/*, key_dpo/*.
 LOSS_PREFIXES = tuple(f"{name}/" for name in STAGE2_LOSSES)

@@ -1,5 +1,5 @@
 """The stage-2 trainer: one forward over chosen + rejected, then the loss
-named by ``edit_loss`` (``edit_plugin.stage2``)."""
+named by ``edit_loss`` (``edit_plugin.core.stage2``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import torch
 from axolotl.core.trainers.base import AxolotlTrainer
 from transformers.integrations import is_deepspeed_zero3_enabled
 
-from edit_plugin.columns import EXTRA_COLUMNS
+from edit_plugin.core.columns import EXTRA_COLUMNS
+from edit_plugin.core.stage2 import loss_params, stage2_loss
 from edit_plugin.plugin.metrics import is_stage2_metric, named_for, pack_means, unpack_means
-from edit_plugin.stage2 import loss_params, stage2_forward, stage2_loss
+from edit_plugin.stage2_forward import stage2_forward
 
 
 def forced_full_logits_reason(edit_full_logits: bool, deepspeed_zero3: bool, torch_compile: bool) -> str | None:

@@ -21,8 +21,8 @@ import re
 import sys
 from dataclasses import dataclass
 
-from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
+from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
 TASK = "multistep_arithmetic"
 ANSWER_KIND = "number"  # how `scoring.verdict` reads its answers

@@ -24,7 +24,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from edit_plugin.prompts import build_prompt
+from edit_plugin.text.prompts import build_prompt
 
 
 @dataclass

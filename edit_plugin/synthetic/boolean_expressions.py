@@ -21,8 +21,8 @@ import random
 import re
 import sys
 
-from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
+from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
 TASK = "boolean_expressions"
 ANSWER_KIND = "bool"  # how `scoring.verdict` reads its answers

@@ -15,8 +15,8 @@ import datetime
 import random
 import sys
 
-from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
 TASK = "date_arithmetic"
 ANSWER_KIND = "words"  # how `scoring.verdict` reads its answers

@@ -13,10 +13,10 @@ from __future__ import annotations
 import random
 import re
 
-from edit_plugin.markdown import markdown_table
-from edit_plugin.prompts import build_prompt
+from edit_plugin.files.markdown import markdown_table
 from edit_plugin.synthetic import TASK_FAMILIES
 from edit_plugin.synthetic.base import _draws
+from edit_plugin.text.prompts import build_prompt
 
 CLASSIFIED_TASKS = ("object_counting", "boolean_expressions")
 _QUESTION_ID = re.compile(r"^(?P<task>[a-z_]+)-(?P<kind>heldout(?:-hard)?)-(?P<seed>\d+)-\d+$")

@@ -19,8 +19,8 @@ from __future__ import annotations
 import random
 import sys
 
-from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
 TASK = "object_counting"
 ANSWER_KIND = "number"  # how `scoring.verdict` reads its answers

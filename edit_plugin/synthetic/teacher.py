@@ -24,7 +24,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from edit_plugin.records import write_json, write_records
+from edit_plugin.files.jsonl import write_json, write_records
 from edit_plugin.synthetic import TASK_FAMILIES
 from edit_plugin.synthetic.base import build_pairs, known_error_types, pairs_from_questions
 
@@ -136,7 +136,7 @@ def bbh_train_questions(task: str, limit: int | None = None) -> list[dict]:
         readers = sorted(name for name, f in TASK_FAMILIES.items() if hasattr(f, "BBH_TASK"))
         raise ValueError(f"the synthetic {task} family generates its questions; "
                          f"families that read BBH questions: {', '.join(readers)}")
-    from edit_plugin.benchmarks.bbh import bbh_docs
+    from edit_plugin.eval_sets.bbh import bbh_docs
 
     return bbh_docs(bbh_task, "train")[:limit]
 

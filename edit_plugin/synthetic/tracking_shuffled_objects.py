@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 import sys
 
-from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions, first_wrong
+from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
 TASK = "tracking_shuffled_objects"
 ANSWER_KIND = "choice"  # how `scoring.verdict` reads its answers

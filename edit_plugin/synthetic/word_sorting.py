@@ -17,8 +17,8 @@ from __future__ import annotations
 import random
 import sys
 
-from edit_plugin.prompts import COT_OPENING, format_answer_sentence
 from edit_plugin.synthetic.base import Item, build_pairs, build_questions
+from edit_plugin.text.prompts import COT_OPENING, format_answer_sentence
 
 TASK = "word_sorting"
 ANSWER_KIND = "words"  # how `scoring.verdict` reads its answers

@@ -14,8 +14,8 @@ call.
 from __future__ import annotations
 
 from edit_plugin.model_args import resolve
-from edit_plugin.stops import TEACHER_STOP
 from edit_plugin.teacher.pipeline import Generate
+from edit_plugin.text.stops import TEACHER_STOP
 
 
 def lm_eval_teacher(model: str, model_args: str, max_gen_toks: int = 1024,

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from edit_plugin.records import write_json, write_records
+from edit_plugin.files.jsonl import write_json, write_records
 from edit_plugin.teacher.filters import PairFilter
 from edit_plugin.teacher.journal import Journal
 from edit_plugin.teacher.mistakes import KnownMistake, read_mistakes
@@ -18,7 +18,7 @@ from edit_plugin.teacher.pipeline import DualCoTPipeline, Generate
 from edit_plugin.teacher.progress import Progress
 from edit_plugin.teacher.questions import TeacherQuestion, at_most_per_task, question_set
 from edit_plugin.teacher.repeat import repeat_records, repeat_summary
-from edit_plugin.teacher_prompts import Triple
+from edit_plugin.text.teacher_prompts import Triple
 
 
 def build_dual_cots(questions: Sequence[TeacherQuestion], generate: Generate, out: str | Path, *,

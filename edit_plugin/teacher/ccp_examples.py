@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from edit_plugin.teacher_prompts import Triple
+from edit_plugin.text.teacher_prompts import Triple
 
 _BLOCK_START = re.compile(r"^Q:", re.MULTILINE)
 _RIGHT = re.compile(r"^Right Response:", re.MULTILINE)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from edit_plugin.keysteps import key_fraction, key_token_masks
+from edit_plugin.core.keysteps import key_fraction, key_token_masks
 
 Tokenize = Callable[[str], list[int]]
 

@@ -22,12 +22,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from edit_plugin.benchmarks.bbh import BBH_KINDS, bbh_description, bbh_docs, bbh_exemplars
-from edit_plugin.benchmarks.documents import options_from_text
-from edit_plugin.prompts import ANSWER_PHRASE, COT_OPENING
-from edit_plugin.records import DualCoTDataError, iter_jsonl, record_problem
-from edit_plugin.scoring import canonical
+from edit_plugin.eval_sets.bbh import BBH_KINDS, bbh_description, bbh_docs, bbh_exemplars
+from edit_plugin.eval_sets.documents import options_from_text
+from edit_plugin.files.jsonl import iter_jsonl
 from edit_plugin.teacher.questions import TeacherQuestion
+from edit_plugin.text.prompts import ANSWER_PHRASE, COT_OPENING
+from edit_plugin.text.schema import DualCoTDataError, record_problem
+from edit_plugin.text.scoring import canonical
 
 _SIZES = ("three", "five", "seven")
 # BIG-Bench Mistake file stem -> the BBH tasks its questions come from.

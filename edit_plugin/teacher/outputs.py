@@ -7,10 +7,10 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict
 
-from edit_plugin.prompts import build_prompt
 from edit_plugin.teacher.filters import PairFilter
 from edit_plugin.teacher.pipeline import PipelineResult
 from edit_plugin.teacher.questions import TeacherQuestion
+from edit_plugin.text.prompts import build_prompt
 
 
 def dual_records(questions: list[TeacherQuestion], result: PipelineResult,

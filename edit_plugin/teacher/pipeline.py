@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from edit_plugin.teacher.journal import Journal
 from edit_plugin.teacher.progress import Progress
 from edit_plugin.teacher.questions import TeacherQuestion
-from edit_plugin.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt, strip_opening
+from edit_plugin.text.teacher_prompts import Triple, ahp_prompt, ccp_prompt, cep_prompt, strip_opening
 
 Generate = Callable[[list[str], float, int], list[str]]
 

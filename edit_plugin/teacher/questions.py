@@ -1,8 +1,8 @@
 """Question sets for the teacher: a question, its gold answer and how answers
-compare (the evaluation's scorer, `edit_plugin.scoring`), plus the task's
+compare (the evaluation's scorer, `edit_plugin.text.scoring`), plus the task's
 exemplars if it has any.
 
-The named sets come from the benchmark modules (`edit_plugin.benchmarks`):
+The named sets come from the benchmark modules (`edit_plugin.eval_sets`):
 each is formatted exactly like the evaluation documents of its kind, and
 none of them hands out an evaluated document unless the caller opts in with
 ``allow_eval_overlap``: training on them would contaminate the scores. The
@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edit_plugin.benchmarks import question_sets
-from edit_plugin.benchmarks.documents import choice_doc, option_labels, options_from_text
-from edit_plugin.benchmarks.spec import of_tasks
-from edit_plugin.records import iter_jsonl, record_problem
-from edit_plugin.scoring import KINDS, canonical_target, inferred_kind, verdict
-from edit_plugin.teacher_prompts import Exemplar
+from edit_plugin.eval_sets import question_sets
+from edit_plugin.eval_sets.documents import choice_doc, option_labels, options_from_text
+from edit_plugin.eval_sets.spec import of_tasks
+from edit_plugin.files.jsonl import iter_jsonl
+from edit_plugin.text.schema import record_problem
+from edit_plugin.text.scoring import KINDS, canonical_target, inferred_kind, verdict
+from edit_plugin.text.teacher_prompts import Exemplar
 
 QUESTION_SETS = tuple(question_sets())
 
@@ -43,7 +44,7 @@ class TeacherQuestion:
                 "option_texts": self.option_texts}
 
     def verdict(self, cot: str) -> str:
-        """correct, wrong, hedged or unreadable (`edit_plugin.scoring.verdict`)."""
+        """correct, wrong, hedged or unreadable (`edit_plugin.text.scoring.verdict`)."""
         return verdict(cot, self.doc())
 
     def is_correct(self, cot: str) -> bool:
@@ -60,7 +61,7 @@ class TeacherQuestion:
 
 
 def from_doc(doc: dict, exemplars: tuple[Exemplar, ...] = ()) -> TeacherQuestion:
-    """The question of an evaluation-schema document (`edit_plugin.benchmarks.documents`)."""
+    """The question of an evaluation-schema document (`edit_plugin.eval_sets.documents`)."""
     return TeacherQuestion(doc["id"], doc["task"], doc["description"], doc["question"], doc["target"],
                            doc["kind"], doc["option_labels"], doc["option_texts"], exemplars)
 
@@ -82,7 +83,7 @@ def jsonl_questions(path: str | os.PathLike) -> list[TeacherQuestion]:
     Optional: ``id`` (default ``<file stem>-<0-based line index>``), ``task``
     (default the file stem), ``description`` (default ""), ``options`` (option
     texts: lettered A, B, ... and appended to the question as the evaluation
-    does), ``kind`` (an answer kind of `edit_plugin.scoring`;
+    does), ``kind`` (an answer kind of `edit_plugin.text.scoring`;
     inferred when the question is multiple choice or the answer is a number,
     True/False, Yes/No or valid/invalid, required otherwise).
     """

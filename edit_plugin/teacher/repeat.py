@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
-from edit_plugin.prompts import build_prompt
-from edit_plugin.records import SFT_FIELDS, iter_jsonl, record_problem
+from edit_plugin.files.jsonl import iter_jsonl
 from edit_plugin.teacher.questions import TeacherQuestion
+from edit_plugin.text.prompts import build_prompt
+from edit_plugin.text.schema import SFT_FIELDS, DualCoTDataError, record_problem
 
 
 def repeat_records(questions: Sequence[TeacherQuestion], samples: Mapping[str, Sequence[str]]) -> list[dict]:
@@ -83,4 +84,4 @@ def read_rows(path) -> list[dict]:
             return f"expected a JSON object, got {type(row).__name__}"
         return record_problem({k: row[k] for k in SFT_FIELDS if k in row}, SFT_FIELDS)
 
-    return [row for _, row in iter_jsonl(path, problem)]
+    return [row for _, row in iter_jsonl(path, problem, DualCoTDataError)]

@@ -15,8 +15,8 @@ import json
 import random
 from pathlib import Path
 
-from edit_plugin.benchmarks.bbsub import MANIFEST, PER_SUBTASK, bigbench_local_examples, fingerprint
-from edit_plugin.benchmarks.source import local_dir
+from edit_plugin.eval_sets.bbsub import MANIFEST, PER_SUBTASK, bigbench_local_examples, fingerprint
+from edit_plugin.eval_sets.source import local_dir
 
 
 def build() -> dict:
