@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edit_plugin.benchmarks import source
+from edit_plugin.eval_sets import source
 from edit_plugin.lm_eval_index import PTH_NAME, SWITCH_ENV, search_paths, tasks_folder
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
