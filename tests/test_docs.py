@@ -24,7 +24,7 @@ PAGES = sorted({README, *(ROOT / "docs").glob("**/*.md"), *(ROOT / "experiments"
                 *(ROOT / "edit_plugin").glob("**/README.md")})
 # Flags of other tools (lm-eval, accelerate, torchrun, axolotl) that the docs quote.
 OTHER_TOOLS_FLAGS = {"--apply_chat_template", "--include_path", "--model_args", "--num_processes", "--multi_gpu",
-                     "--cpu", "--nproc_per_node", "--launcher"}
+                     "--cpu", "--nproc_per_node", "--launcher", "--no-deps", "--ignore-requires-python"}  # pip
 REPO_DIRS = ("recipes/", "experiments/", "benchmarks/", "edit_plugin/", "eval_tasks/", "docs/", "tests/")
 
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```", re.S | re.M)
