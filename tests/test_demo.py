@@ -55,9 +55,12 @@ def test_the_demo_plan_runs_base_sft_and_krsl_on_one_seed(tmp_path):
     stages = ExperimentRunner(plan, tmp_path / "run", results_dir=tmp_path / "results", stream=out).dry_run()
     text = out.getvalue()
     ids = [s.id for s in stages]
-    # One stage 1 serves both SFT and EDIT; one stage 2 (KRSL); three models scored three ways.
+    # One stage 1 serves both SFT and EDIT; one stage 2 (KRSL).
     assert sum(i.startswith("s1-") for i in ids) == 1 and sum(i.startswith("s2-") for i in ids) == 1
     assert "serves edit_wo_krsl, edit" in text
     assert f"on generated; {2 * settings.heldout_per_task} items" in text
     assert f"on bbh; {len(BBH_TASKS) * settings.bbh_limit} items" in text
     assert sum(bool(re.search(r"-heldout_pairs$", i)) for i in ids) == 3
+    assert sum(bool(re.search(r"-generated$", i)) for i in ids) == 3
+    # Real BBH for the two trained models only (`skip_base`).
+    assert sorted(i for i in ids if i.endswith("-bbh")) == ["eval-s1-all_correct-seed1-bbh", "eval-s2-edit-seed1-bbh"]

@@ -76,6 +76,7 @@ class Benchmark:
     lm_eval: list[str] | None = None    # or lm-eval tasks / groups (edit-cot eval)
     limit: int | None = None            # lm-eval documents per task
     per_task: dict[str, int] = field(default_factory=dict)  # heldout: other counts for some tasks
+    skip_base: bool = False             # not scored on the untrained base model (saves its time)
 
     def heldout_for(self, task: str) -> int:
         return self.per_task.get(task, self.heldout)
@@ -254,10 +255,12 @@ def parse_plan(raw: dict, source: Path | None = None) -> Plan:
     benchmarks = []
     for i, spec in enumerate(_require(evaluation, "benchmarks", "evaluation")):
         where = f"evaluation.benchmarks[{i}]"
-        _only(spec, {"name", "heldout", "hard", "seed", "questions", "lm_eval", "limit", "per_task"}, where)
+        _only(spec, {"name", "heldout", "hard", "seed", "questions", "lm_eval", "limit", "per_task", "skip_base"},
+              where)
         bench = Benchmark(name=_name(_require(spec, "name", where), f"{where}.name"), heldout=spec.get("heldout"),
                           hard=bool(spec.get("hard", False)), seed=spec.get("seed"), questions=spec.get("questions"),
                           lm_eval=spec.get("lm_eval"), limit=spec.get("limit"),
+                          skip_base=bool(spec.get("skip_base", False)),
                           per_task=_task_counts(spec.get("per_task") or {}, synthetic, f"{where}.per_task"))
         if bench.per_task and (bench.heldout is None or synthetic.distinct != DISTINCT_KEY):
             raise PlanError(f"{where}.per_task: needs `heldout` and data.synthetic.distinct: {DISTINCT_KEY}")

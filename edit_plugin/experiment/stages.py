@@ -137,6 +137,8 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str,
 
     def add_evals(model_id: str, needs: list[str], seed: int | None = None) -> None:
         for bench in plan.benchmarks:
+            if model_id == "base" and bench.skip_base:
+                continue
             add(Stage(f"eval-{model_id}-{bench.name}", EVAL, f"score {model_id} on {bench.name}",
                       model=model_id, benchmark=bench.name, needs=needs))
         if plan.teacher_forced is not None:
