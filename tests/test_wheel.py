@@ -57,7 +57,8 @@ def test_wheel_installs_a_working_tool(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("edit_plugin-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("edit_plugin/templates/cep.txt", "edit_plugin/eval_tasks/bbsub/manifest.json",
-                     "edit_plugin/recipes/smollm2-135m/krsl.yml", "edit_plugin/recipes/make_recipes.py"):
+                     "edit_plugin/recipes/smollm2-135m/krsl.yml", "edit_plugin/recipes/detect.py",
+                     "edit_plugin/recipes/llama2-7b/student.json"):
         assert expected in names
     assert any(n.startswith("edit_plugin/eval_tasks/bbh/") and n.endswith(".yaml") for n in names)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from edit_plugin.recipes import detect
 from edit_plugin.recipes.facts import FACTS_FILE, StudentFacts, read_facts
 from edit_plugin.recipes.paper import EFFECTIVE_BATCH, RecipeError, gradient_accumulation
-from edit_plugin.recipes.render import configs, render
+from edit_plugin.recipes.render import GENERATED, STAGE_FILES, configs, render
 
 
 def describe(facts: StudentFacts) -> list[str]:
@@ -20,6 +20,11 @@ def describe(facts: StudentFacts) -> list[str]:
         others.append(f"MLP: {', '.join(facts.mlp_projections)}")
     positions = f"{facts.max_positions:,} positions" if facts.max_positions else "no stated limit"
     accumulation = gradient_accumulation(facts.gpus, facts.micro_batch)
+    from edit_plugin.row_logits import ROW_PROJECTION_MODEL_TYPES
+
+    head = ("rows: stage 2 projects only the key positions through the head" if facts.model_type in
+            ROW_PROJECTION_MODEL_TYPES else f"full logits: the row projection does not know model type "
+            f"{facts.model_type!r} (stage 2 computes every position's logits: slower, more memory)")
     return [
         f"student   {facts.base_model}: {facts.model_type}, {positions}",
         f"layer     {facts.decoder_layer_class}: the repeated decoder block, the unit FSDP wraps",
@@ -27,6 +32,7 @@ def describe(facts: StudentFacts) -> list[str]:
         f"pad       {facts.pad_token}: {facts.pad_token_reason}",
         f"prompt    {'chat' if facts.chat_template else 'base'}: {facts.chat_template_reason}",
         f"sequence  {facts.sequence_len}: {facts.sequence_len_source}",
+        f"head      {head}",
         f"batch     micro batch {facts.micro_batch} x accumulation {accumulation} x {facts.gpus} GPUs "
         f"= {EFFECTIVE_BATCH}, the paper's effective batch",
     ]
@@ -64,7 +70,12 @@ def facts_from_args(args) -> StudentFacts:
 
 
 def write_recipe(facts: StudentFacts, out: Path, check: bool = True) -> list[Path]:
-    """Validate, then write the three YAMLs and student.json; the paths written."""
+    """Validate, then write the three YAMLs and student.json; the paths written.
+    A folder holding a hand-written recipe (the CPU default) is never overwritten."""
+    for name in STAGE_FILES:
+        existing = out / name
+        if existing.is_file() and GENERATED not in existing.read_text():
+            raise RecipeError(f"{existing} was written by hand, not by this command: choose another --out")
     if check:
         from edit_plugin.recipes.validate import validate
 

@@ -72,12 +72,12 @@ def _header(facts: StudentFacts, file_name: str) -> str:
     stage = file_name.removesuffix(".yml").upper()
     what = "the DPO baseline on the KRSL stage's pairs and schedule" if stage == "DPO" else "the paper's settings"
     accumulation = gradient_accumulation(facts.gpus, facts.micro_batch)
-    prompt = "its chat template (user turn)" if facts.chat_template else "a plain prompt (no chat template)"
+    prompts = "in the chat template's user turn" if facts.chat_template else "as plain text (no chat template)"
     return (f"# EDIT {stage} stage for {facts.base_model} ({what}).\n"
-            f"{GENERATED} from {FACTS_FILE} beside this file:\n"
-            f"#   edit-cot recipe --facts {FACTS_FILE} --out <this folder>   (do not edit by hand)\n"
+            f"{GENERATED} (do not edit by hand); re-render with\n"
+            f"#   edit-cot recipe --facts <this folder>/{FACTS_FILE} --out <this folder> [--gpus N --micro-batch B]\n"
             f"# Effective batch {facts.micro_batch} x {accumulation} x {facts.gpus} GPUs = {EFFECTIVE_BATCH}; "
-            f"the prompt goes in {prompt}.\n")
+            f"prompts {prompts}.\n")
 
 
 def render(facts: StudentFacts) -> dict[str, str]:
