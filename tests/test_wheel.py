@@ -44,6 +44,13 @@ from edit_plugin.recipes_dir import resolve_recipes
 for stage in ("sft", "krsl"):
     assert yaml.safe_load((DemoSettings(workdir=Path(".")).recipe_dir / f"{stage}.yml").read_text())["plugins"]
     assert (resolve_recipes("recipes/llama2-7b") / f"{stage}.yml").is_file()
+
+# `edit-cot recipe` ships with the recipes it re-renders.
+from edit_plugin.recipes.facts import read_facts
+from edit_plugin.recipes.render import render
+shipped = resolve_recipes("recipes/phi3-mini")
+for name, text in render(read_facts(shipped)).items():
+    assert (shipped / name).read_text() == text, name
 print("installed copy OK")
 '''
 
