@@ -91,8 +91,10 @@ def test_wheel_installs_a_working_tool(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     target = pip + ["--python", str(venv / "bin" / "python")]
-    subprocess.run(target + ["install", "--no-deps", "--no-index", str(wheel)], check=True)
+    # A PYTHONPATH holding a checkout (its egg-info) would make pip think it is installed already.
+    alone = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run(target + ["install", "--no-deps", "--no-index", str(wheel)], check=True, env=alone)
     (pth,) = venv.glob(f"lib/python*/site-packages/{PTH_NAME}")
     assert pth.read_text() == PTH_LINE
-    subprocess.run(target + ["uninstall", "-y", "edit-plugin"], check=True)
+    subprocess.run(target + ["uninstall", "-y", "edit-plugin"], check=True, env=alone)
     assert not pth.exists() and not list(venv.glob("lib/python*/site-packages/edit_plugin*"))
