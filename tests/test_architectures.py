@@ -21,8 +21,6 @@ from edit_plugin.synthetic import TASK_FAMILIES
 from tiny_students import FAMILIES, GEMMA3_INSTALL, build_student, gemma3_tokenizer_available
 
 SEQUENCE_LEN = 512
-# Characters of equal text that still join two edits into one differing span.
-JOIN_GAP = 3
 
 
 def family_param(name):
@@ -79,23 +77,48 @@ def token_spans(tokenizer, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
     return previous, spans
 
 
-def differing_spans(a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Character spans where ``a`` and ``b`` differ (a minimal character edit),
-    joined across gaps shorter than JOIN_GAP; one list per text, aligned."""
+def _slid(text: str, s0: int, s1: int) -> tuple[int, int]:
+    """How far an inserted ``text[s0:s1]`` can slide left and right and still
+    give the same text (inserting "ab" into "xaby" at 1 or 3 is one edit)."""
+    left = 0
+    while s0 - left > 0 and text[s0 - left - 1] == text[s1 - left - 1]:
+        left += 1
+    right = 0
+    while s1 + right < len(text) and text[s0 + right] == text[s1 + right]:
+        right += 1
+    return left, right
+
+
+def _words(text: str, s0: int, s1: int) -> tuple[int, int]:
+    """The span grown to whole words and the space before them: a token may
+    carry a changed character's neighbours, and its word's leading space."""
+    while s0 > 0 and not text[s0 - 1].isspace():
+        s0 -= 1
+    if s0 > 0:
+        s0 -= 1
+    while s1 < len(text) and not text[s1].isspace():
+        s1 += 1
+    return s0, s1
+
+
+def differing_spans(a: str, b: str) -> tuple[list[tuple[int, int, bool]], list[tuple[int, int, bool]]]:
+    """Where ``a`` and ``b`` differ, per text: (start, end, has differing
+    characters) of each edit of a minimal character edit script, widened to
+    every place an insertion could equally sit and to whole words (tokens
+    and characters need not draw the same script: "0" -> "-20" inserts "-2"
+    in characters but replaces " 0" in tokens)."""
     spans_a, spans_b = [], []
     for tag, a0, a1, b0, b1 in Levenshtein.opcodes(a, b):
         if tag == "equal":
             continue
-        if spans_a and a0 - spans_a[-1][1] < JOIN_GAP and b0 - spans_b[-1][1] < JOIN_GAP:
-            spans_a[-1], spans_b[-1] = (spans_a[-1][0], a1), (spans_b[-1][0], b1)
-        else:
-            spans_a.append((a0, a1))
-            spans_b.append((b0, b1))
+        left, right = _slid(b, b0, b1) if a0 == a1 else _slid(a, a0, a1) if b0 == b1 else (0, 0)
+        spans_a.append((*_words(a, a0 - left, a1 + right), a1 > a0))
+        spans_b.append((*_words(b, b0 - left, b1 + right), b1 > b0))
     return spans_a, spans_b
 
 
 def overlaps(span, other) -> bool:
-    (s0, s1), (o0, o1) = span, other
+    (s0, s1), (o0, o1) = span, other[:2]
     # An empty differing span (the other side inserted text) sits between two characters.
     return s0 < o1 and o0 < s1 if o0 < o1 else s0 <= o0 <= s1
 
@@ -111,7 +134,8 @@ def decoded_side(tokenizer, ids: list[int], labels: list[int], cot: str) -> dict
             "cot": rendered, "start": response.find(rendered)}
 
 
-def key_problems(tokenizer, side: dict, key_mask: list[int], diff: list[tuple[int, int]], name: str) -> list[str]:
+def key_problems(tokenizer, side: dict, key_mask: list[int], diff: list[tuple[int, int, bool]],
+                 name: str) -> list[str]:
     """Why the key tokens of one side are not the text that differs from the
     other side's CoT (empty when they are)."""
     if side["start"] < 0:
@@ -130,9 +154,9 @@ def key_problems(tokenizer, side: dict, key_mask: list[int], diff: list[tuple[in
             problems.append(f"{name}: key token {token!r} is template text, outside the CoT")
         elif not any(overlaps((s0, s1), d) for d in diff):
             problems.append(f"{name}: key token {token!r} at {s0}:{s1} is outside the differing text "
-                            f"{[cot[a:b] for a, b in diff]}")
-    for d0, d1 in diff:
-        if d1 > d0 and not any(overlaps(spans[i], (d0, d1)) for i in keys):
+                            f"{[cot[a:b] for a, b, _ in diff]}")
+    for d0, d1, has_text in diff:
+        if has_text and not any(overlaps(spans[i], (d0, d1)) for i in keys):
             problems.append(f"{name}: the differing text {cot[d0:d1]!r} has no key token")
     return problems
 
@@ -160,10 +184,11 @@ def test_key_tokens_are_the_differing_text_under_the_models_own_template(student
     problems = [f"row {i}: {p}" for i, (row, pair) in enumerate(zip(rows, pairs))
                 for p in row_problems(tokenizer, row, pair)]
     assert not problems, "\n".join(problems)
-    # The check has teeth: the same masks one token later are caught.
-    shifted = dict(rows[0])
-    shifted["chosen_key_mask"] = [0] + rows[0]["chosen_key_mask"][:-1]
-    assert row_problems(tokenizer, shifted, pairs[0])
+    # The check has teeth: masks three tokens late, or on the end-of-turn markup, are caught.
+    late = {**rows[0], "chosen_key_mask": [0] * 3 + rows[0]["chosen_key_mask"][:-3]}
+    assert row_problems(tokenizer, late, pairs[0])
+    on_markup = {**rows[0], "rejected_key_mask": rows[0]["rejected_key_mask"][:-1] + [1]}
+    assert row_problems(tokenizer, on_markup, pairs[0])
 
 
 def test_sft_labels_are_the_rendered_answer(student):
