@@ -322,6 +322,17 @@ def _pair_filter(args):
     return PairFilter(args.max_key_fraction, args.min_similarity, tokenize)
 
 
+def _recipe(args) -> int:
+    from edit_plugin.recipes.command import run
+    from edit_plugin.recipes.paper import RecipeError
+
+    try:
+        return run(args)
+    except RecipeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
 def _tasks_path(args) -> int:
     from edit_plugin.evaluation.runner import tasks_path
 
@@ -529,6 +540,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("outcomes", type=Path, nargs="+",
                    help="the models' scored questions (<results>/outcomes/<model>/<bench>.jsonl)")
     p.set_defaults(func=_first_errors)
+
+    p = sub.add_parser("recipe", help="write sft.yml, krsl.yml and dpo.yml (the paper's settings) for any student, "
+                                      "with what was detected about it in student.json")
+    p.add_argument("model", nargs="?", metavar="MODEL", help="Hub id or local folder (offline: a local folder)")
+    p.add_argument("--out", required=True, help="folder to write the recipe to")
+    p.add_argument("--facts", help="re-render from a student.json instead of reading a model")
+    p.add_argument("--data", help="a dual-CoT or SFT JSONL: sequence_len from its longest row (no row cut); "
+                                  "default the model's limit capped at 1,024")
+    p.add_argument("--lora-mlp", action="store_true", help="LoRA on the MLP projections too (default: query and "
+                                                           "value projections, as in the paper)")
+    p.add_argument("--gpus", type=int, default=None, help="GPUs of the run (default 4, the paper's); the "
+                                                          "gradient accumulation keeps the effective batch at 256")
+    p.add_argument("--micro-batch", type=int, default=None, help="sequences per GPU per step (default 16)")
+    p.add_argument("--name", help="short name for outputs/<name>/ (default: the --out folder's name)")
+    p.add_argument("--base-model", help="base_model to write when MODEL is a local copy of it (e.g. its Hub id)")
+    p.add_argument("--no-check", action="store_true", help="skip Axolotl's validation of the written files")
+    p.set_defaults(func=_recipe)
 
     p = sub.add_parser("tasks-path", help="print the folder of our lm-eval tasks (for --include_path)")
     p.set_defaults(func=_tasks_path)

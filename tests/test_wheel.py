@@ -44,6 +44,13 @@ from edit_plugin.recipes_dir import resolve_recipes
 for stage in ("sft", "krsl"):
     assert yaml.safe_load((DemoSettings(workdir=Path(".")).recipe_dir / f"{stage}.yml").read_text())["plugins"]
     assert (resolve_recipes("recipes/llama2-7b") / f"{stage}.yml").is_file()
+
+# `edit-cot recipe` ships with the recipes it re-renders.
+from edit_plugin.recipes.facts import read_facts
+from edit_plugin.recipes.render import render
+shipped = resolve_recipes("recipes/phi3-mini")
+for name, text in render(read_facts(shipped)).items():
+    assert (shipped / name).read_text() == text, name
 print("installed copy OK")
 '''
 
@@ -57,7 +64,8 @@ def test_wheel_installs_a_working_tool(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("edit_plugin-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("edit_plugin/templates/cep.txt", "edit_plugin/eval_tasks/bbsub/manifest.json",
-                     "edit_plugin/recipes/smollm2-135m/krsl.yml", "edit_plugin/recipes/make_recipes.py"):
+                     "edit_plugin/recipes/smollm2-135m/krsl.yml", "edit_plugin/recipes/detect.py",
+                     "edit_plugin/recipes/llama2-7b/student.json"):
         assert expected in names
     assert any(n.startswith("edit_plugin/eval_tasks/bbh/") and n.endswith(".yaml") for n in names)
 
