@@ -1,20 +1,23 @@
 """Eight architectures (nine students: Llama with two templates), each a tiny
 random model with its family's tokenizer and chat template
-(tests/tiny_students.py): the dual-CoT dataset type's tokenization under the
-model's own template, key masks checked against the text-level edit, the
-collator, the stage-2 forward with the KRSL loss and one optimizer step with
-LoRA on the detected targets; the detected FSDP layer class resolves."""
+(tests/tiny_students.py): `edit-cot recipe` on it, the dual-CoT dataset
+type's tokenization under the model's own template, key masks checked
+against the text-level edit, the collator, the stage-2 forward with the KRSL
+loss and one optimizer step with LoRA on the recipe's targets; the recipe's
+FSDP layer class resolves in the model."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+import yaml
 from datasets import Dataset
 from rapidfuzz.distance import Levenshtein
 
 from edit_plugin.core.columns import IGNORE_INDEX
 from edit_plugin.dual_cot.strategy import DualCoTStrategy
 from edit_plugin.plugin.collator import DualCoTCollator
+from edit_plugin.cli import main
 from edit_plugin.recipes import detect
 from edit_plugin.stage2_forward import stage2_forward
 from edit_plugin.synthetic import TASK_FAMILIES
@@ -33,6 +36,15 @@ def family_param(name):
 @pytest.fixture(scope="module", params=[family_param(name) for name in FAMILIES])
 def student(request, tmp_path_factory):
     return build_student(request.param, tmp_path_factory.mktemp(request.param))
+
+
+@pytest.fixture(scope="module")
+def recipe(student, tmp_path_factory):
+    """The stage-1 config `edit-cot recipe --lora-mlp` writes for the student
+    (validated by Axolotl as it writes it)."""
+    out = tmp_path_factory.mktemp(f"recipe-{student.name}")
+    assert main(["recipe", str(student), "--out", str(out), "--lora-mlp"]) == 0
+    return yaml.safe_load((out / "sft.yml").read_text())
 
 
 def edge_pairs() -> list[dict]:
@@ -209,33 +221,36 @@ def test_sft_labels_are_the_rendered_answer(student):
         assert prompt == tokenizer(rendered, add_special_tokens=False)["input_ids"]
 
 
-def test_krsl_step_with_lora_on_the_detected_targets(student):
+def test_krsl_step_with_lora_on_the_recipes_targets(student, recipe):
     from accelerate.utils.dataclasses import get_module_class_from_name
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     tokenizer = load_tokenizer(student)
-    pad, _ = detect.pad_token(tokenizer)
+    pad = recipe["special_tokens"]["pad_token"]
     assert pad in tokenizer.get_vocab() and pad != tokenizer.eos_token
-    tokenizer.pad_token = pad  # what the recipe's special_tokens does
+    assert pad not in tokenizer.apply_chat_template([{"role": "user", "content": "Q"},
+                                                     {"role": "assistant", "content": "A"}], tokenize=False)
+    tokenizer.pad_token = pad  # what the recipe's special_tokens does in Axolotl
     model = AutoModelForCausalLM.from_pretrained(student)
 
-    layer_class = detect.decoder_layer_class(model)
-    assert layer_class == type(model.model.layers[0]).__name__
-    assert get_module_class_from_name(model, layer_class) is type(model.model.layers[0])  # FSDP's lookup
+    layer = type(model.model.layers[0])
+    layer_class = recipe["fsdp_config"]["transformer_layer_cls_to_wrap"]
+    assert layer_class == detect.decoder_layer_class(model) == layer.__name__
+    assert get_module_class_from_name(model, layer_class) is layer  # how FSDP's auto-wrap finds it
 
-    attention = detect.lora_targets(model, include_mlp=False)
-    targets = detect.lora_targets(model, include_mlp=True)
+    targets = recipe["lora_target_modules"]
     linear = {name.rsplit(".", 1)[-1] for name, m in model.model.layers[0].named_modules()
               if isinstance(m, torch.nn.Linear)}
-    assert set(targets) == linear and set(attention) < set(targets)
+    mlp = set(detect.lora_targets(model, include_mlp=True)) - set(detect.lora_targets(model, include_mlp=False))
+    assert mlp and mlp < set(targets) <= linear  # --lora-mlp: query/value and the MLP, fused ones included
     if model.config.model_type == "phi3":
-        assert attention == ["o_proj", "qkv_proj"] and "gate_up_proj" in targets
+        assert {"qkv_proj", "gate_up_proj"} <= set(targets)
 
     rows = tokenized(tokenizer, training_pairs()[:4])
     batch = DualCoTCollator(tokenizer, pad_to_multiple_of=8)([rows[i] for i in range(4)])
     padding = batch["attention_mask"] == 0
-    assert (batch["input_ids"][padding] == tokenizer.pad_token_id).all()
+    assert padding.any() and (batch["input_ids"][padding] == tokenizer.pad_token_id).all()
 
     peft_model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=targets))
     adapted = {name.split(".lora_")[0].rsplit(".", 1)[-1] for name, _ in peft_model.named_parameters()
@@ -244,7 +259,8 @@ def test_krsl_step_with_lora_on_the_detected_targets(student):
     trainable = [p for p in peft_model.parameters() if p.requires_grad]
     before = [p.detach().clone() for p in trainable]
     optimizer = torch.optim.AdamW(trainable, lr=1e-2)
-    loss, metrics, _ = stage2_forward(peft_model, batch, "krsl", {"edit_alpha": 1.0, "edit_beta": 0.025})
+    params = {"edit_alpha": 1.0, "edit_beta": 0.025}
+    loss, metrics, _ = stage2_forward(peft_model, batch, "krsl", params)
     assert torch.isfinite(loss) and loss > 0
     assert 0 < metrics["krsl/key_token_fraction"] < 0.5
     loss.backward()
@@ -252,5 +268,5 @@ def test_krsl_step_with_lora_on_the_detected_targets(student):
     optimizer.step()
     assert any(not torch.equal(b, p) for b, p in zip(before, trainable))
     with torch.no_grad():
-        after, _, _ = stage2_forward(peft_model, batch, "krsl", {"edit_alpha": 1.0, "edit_beta": 0.025})
+        after, _, _ = stage2_forward(peft_model, batch, "krsl", params)
     assert torch.isfinite(after) and after != loss
