@@ -6,14 +6,13 @@ default system prompt), Mistral (no pad token)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from edit_plugin.axolotl_runner import run_axolotl
+from edit_plugin.cli import main
 from edit_plugin.files.jsonl import write_records
 from edit_plugin.synthetic.arithmetic import generate_pairs
 from tiny_students import build_student
@@ -44,7 +43,7 @@ def shrunk(recipe: Path, out: Path, **overrides) -> Path:
 
 
 @pytest.mark.parametrize("name", ["phi3", "qwen2", "mistral"])
-def test_recipe_then_sft_merge_krsl_through_axolotl(tmp_path, name):
+def test_recipe_then_sft_merge_krsl_through_axolotl(tmp_path, capsys, name):
     from transformers import AutoTokenizer
 
     student = build_student(name, tmp_path / "student")
@@ -52,11 +51,10 @@ def test_recipe_then_sft_merge_krsl_through_axolotl(tmp_path, name):
     write_records(data, generate_pairs(4, seed=11))
 
     recipe = tmp_path / "recipe"
-    printed = subprocess.run([sys.executable, "-m", "edit_plugin.cli", "recipe", str(student), "--out", str(recipe)],
-                             capture_output=True, text=True, check=True).stdout
-    sft_recipe = yaml.safe_load((recipe / "sft.yml").read_text())
-    pad = sft_recipe["special_tokens"]["pad_token"] if "special_tokens" in sft_recipe else None
-    assert f"pad       {pad or AutoTokenizer.from_pretrained(student).pad_token}" in printed
+    assert main(["recipe", str(student), "--out", str(recipe)]) == 0  # in this process: one start-up less
+    printed = capsys.readouterr().out
+    pad = yaml.safe_load((recipe / "sft.yml").read_text())["special_tokens"]["pad_token"]
+    assert f"pad       {pad}: " in printed
 
     common = {"dataset_path": data}
     sft = shrunk(recipe / "sft.yml", tmp_path / "sft.yml", base_model=str(student),
@@ -65,8 +63,9 @@ def test_recipe_then_sft_merge_krsl_through_axolotl(tmp_path, name):
     assert len(steps) == 2 and all(0 < s["loss"] < 100 for s in steps)
     run_axolotl("merge-lora", sft, tmp_path / "merge.log", f"{name} merge", show_progress=False)
     merged = tmp_path / "sft" / "merged"
-    if pad is not None:
-        assert AutoTokenizer.from_pretrained(merged).pad_token == pad
+    # Training padded with the recipe's pad token (the trainer saves the
+    # tokenizer it used; merge-lora copies the base model's files instead).
+    assert AutoTokenizer.from_pretrained(tmp_path / "sft").pad_token == pad
 
     krsl = shrunk(recipe / "krsl.yml", tmp_path / "krsl.yml", base_model=str(merged),
                   output_dir=str(tmp_path / "krsl"), dataset_prepared_path=str(tmp_path / "prepared-krsl"), **common)
@@ -76,3 +75,4 @@ def test_recipe_then_sft_merge_krsl_through_axolotl(tmp_path, name):
         assert 0 < step["krsl/key_token_fraction"] < 0.5
         assert step["krsl/chosen_key_nll"] > 0 and step["krsl/rejected_key_nll"] > 0
     assert "projecting only the positions the loss reads" in (tmp_path / "krsl.log").read_text()
+    assert AutoTokenizer.from_pretrained(tmp_path / "krsl").pad_token == pad
