@@ -193,3 +193,52 @@ def test_refusals(tmp_path, capsys):
     (hand / "sft.yml").write_text((RECIPES / "smollm2-135m" / "sft.yml").read_text())
     assert recipe("--facts", RECIPES / "smollm2-135m" / FACTS_FILE, "--out", hand, "--no-check") == 2
     assert "written by hand" in capsys.readouterr().err
+
+
+# --- the written recipe trains (axolotl train as a subprocess) ------------------------------
+
+def cpu_copy(recipe_yml: Path, out: Path, tmp: Path, name: str, base_model: Path, data: Path) -> Path:
+    """A generated GPU recipe shrunk for 2 CPU steps: no FSDP, no mixed
+    precision, no CUDA LoRA kernels; the student's facts (LoRA targets, pad
+    token, sequence_len, plugin keys, dataset type) are kept as written."""
+    import yaml
+
+    cfg = yaml.safe_load(recipe_yml.read_text())
+    for key in ("fsdp_version", "fsdp_config"):
+        cfg.pop(key)
+    for ds in cfg["datasets"]:
+        ds["path"] = str(data)
+    cfg.update({"base_model": str(base_model), "dataset_prepared_path": str(tmp / f"prepared-{name}"),
+                "output_dir": str(tmp / name), "bf16": False, "fp16": False, "tf32": False,
+                "gradient_checkpointing": False, "lora_mlp_kernel": False, "lora_qkv_kernel": False,
+                "lora_o_kernel": False, "micro_batch_size": 4, "gradient_accumulation_steps": 1,
+                "max_steps": 2, "learning_rate": 1.0e-3, "save_strategy": "no", "logging_steps": 1})
+    out.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return out
+
+
+@pytest.mark.slow
+def test_a_written_recipe_trains_both_stages_and_dpo(tiny_llama, tmp_path, pairs):
+    import yaml
+
+    from edit_plugin.axolotl_runner import run_axolotl
+    from edit_plugin.files.jsonl import write_records
+
+    data = tmp_path / "dual.jsonl"
+    write_records(data, pairs)
+    written = tmp_path / "recipe"
+    assert recipe(tiny_llama, "--out", written, "--data", data, "--gpus", 1, "--micro-batch", 4) == 0
+    facts = read_facts(written)
+    assert facts.pad_token == "<|endoftext|>" and facts.sequence_len < 1024
+
+    sft = cpu_copy(written / "sft.yml", tmp_path / "sft.yml", tmp_path, "sft", tiny_llama, data)
+    assert len(run_axolotl("train", sft, tmp_path / "sft.log", "sft", show_progress=False)) == 2
+    run_axolotl("merge-lora", sft, tmp_path / "sft-merge.log", "merge", show_progress=False)
+    merged = tmp_path / "sft" / "merged"
+    for stage in ("krsl", "dpo"):
+        cfg = cpu_copy(written / f"{stage}.yml", tmp_path / f"{stage}.yml", tmp_path, stage, merged, data)
+        steps = run_axolotl("train", cfg, tmp_path / f"{stage}.log", stage, show_progress=False, expected_steps=2)
+        assert len(steps) == 2 and all(math.isfinite(s["loss"]) for s in steps), stage
+        adapter = yaml.safe_load(cfg.read_text())["lora_target_modules"]
+        config = json.loads((tmp_path / stage / "adapter_config.json").read_text())
+        assert sorted(config["target_modules"]) == adapter == facts.lora_targets
