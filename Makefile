@@ -40,10 +40,9 @@ EVAL_VENV := .venv-eval
 EVAL_BIN := $(CURDIR)/$(EVAL_VENV)/bin
 EVAL_INSTALLED := $(EVAL_VENV)/.edit-plugin-installed
 # What the Axolotl 0.21 stack runs besides the quick suite: `axolotl train`
-# end to end (SFT -> merge-lora -> KRSL, DPO, resume, 2 processes) and plain
-# `lm_eval --tasks`.
-AX021_SLOW_TESTS := tests/test_e2e_axolotl.py tests/test_dpo.py tests/test_resume.py tests/test_distributed.py \
-	tests/test_lm_eval_task_index.py
+# end to end (SFT -> merge-lora -> KRSL, DPO, resume, 2 processes).
+# (Plain `lm_eval --tasks` needs no second run here: this stack has the main one's lm-eval.)
+AX021_SLOW_TESTS := tests/test_e2e_axolotl.py tests/test_dpo.py tests/test_resume.py tests/test_distributed.py
 # What needs only lm-eval: the tasks, the scripted model, plain `lm_eval --tasks`.
 EVAL_TESTS := tests/test_eval_tasks.py tests/test_lm_eval_task_index.py
 
@@ -105,14 +104,14 @@ $(EVAL_INSTALLED): pyproject.toml setup.py requirements/constraints-eval.txt
 test: test-main test-axolotl021 test-eval
 
 test-main: student teacher-server
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 tests
 
 test-axolotl021: student $(AX021_INSTALLED)
 	PATH="$(AX021_BIN):$$PATH" $(AX021_BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" tests
-	PATH="$(AX021_BIN):$$PATH" $(AX021_BIN)/python -m pytest -q -p no:cacheprovider -m slow $(AX021_SLOW_TESTS)
+	PATH="$(AX021_BIN):$$PATH" $(AX021_BIN)/python -m pytest -q -p no:cacheprovider --durations=10 -m slow $(AX021_SLOW_TESTS)
 
 test-eval: student $(EVAL_INSTALLED)
-	PATH="$(EVAL_BIN):$$PATH" $(EVAL_BIN)/python -m pytest -q -p no:cacheprovider $(EVAL_TESTS)
+	PATH="$(EVAL_BIN):$$PATH" $(EVAL_BIN)/python -m pytest -q -p no:cacheprovider --durations=5 $(EVAL_TESTS)
 
 demo: student
 	$(BIN)/edit-cot demo
