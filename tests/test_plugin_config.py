@@ -24,10 +24,9 @@ def load(recipe: Path, **changes):
 
 def register_and_validate(cfg):
     """Axolotl's own offline path: plugins first, then pydantic validation."""
-    from axolotl.utils.config import prepare_plugins, validate_config
+    from edit_plugin.recipes.validate import validate
 
-    prepare_plugins(cfg)
-    return validate_config(cfg)
+    return validate(cfg)
 
 
 @pytest.fixture

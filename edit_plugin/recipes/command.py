@@ -47,9 +47,8 @@ def with_overrides(facts: StudentFacts, *, gpus: int | None, micro_batch: int | 
     if micro_batch is not None:
         changes["micro_batch"] = micro_batch
     if lora_mlp and not set(facts.mlp_projections) <= set(facts.lora_targets):
-        targets, reason = detect.query_value_targets(facts.attention_projections)
-        changes["lora_targets"] = sorted(targets + facts.mlp_projections)
-        changes["lora_targets_reason"] = reason + ", and the MLP projections (--lora-mlp)"
+        changes["lora_targets"], changes["lora_targets_reason"] = detect.recipe_targets(
+            facts.attention_projections, facts.mlp_projections, lora_mlp=True)
     return dataclasses.replace(facts, **changes)
 
 

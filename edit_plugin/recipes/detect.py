@@ -84,6 +84,15 @@ def lora_targets(model: torch.nn.Module, *, include_mlp: bool) -> list[str]:
     return sorted(attention | (mlp - attention if include_mlp else set()))
 
 
+def recipe_targets(attention: list[str], mlp: list[str], lora_mlp: bool) -> tuple[list[str], str]:
+    """The recipe's LoRA targets and why: query and value, plus the MLP
+    projections with ``--lora-mlp``."""
+    targets, reason = query_value_targets(attention)
+    if lora_mlp:
+        return sorted(targets + mlp), reason + ", and the MLP projections (--lora-mlp)"
+    return targets, reason
+
+
 def query_value_targets(attention: list[str]) -> tuple[list[str], str]:
     """The paper's LoRA targets among attention projections: the query and value
     ones (a fused projection that computes them counts). Falls back to every

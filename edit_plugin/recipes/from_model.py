@@ -44,9 +44,7 @@ def detect_facts(model: str, name: str, *, lora_mlp: bool = False, data: str | P
     config, tokenizer, meta_model = load_student(model)
     attention = detect.lora_targets(meta_model, include_mlp=False)
     mlp = sorted(set(detect.lora_targets(meta_model, include_mlp=True)) - set(attention))
-    targets, targets_reason = detect.query_value_targets(attention)
-    if lora_mlp:
-        targets, targets_reason = sorted(targets + mlp), targets_reason + ", and the MLP projections (--lora-mlp)"
+    targets, targets_reason = detect.recipe_targets(attention, mlp, lora_mlp)
     pad, pad_reason = detect.pad_token(tokenizer)
     chat, chat_reason = detect.is_chat_model(tokenizer, model)
     positions = detect.max_positions(config)
