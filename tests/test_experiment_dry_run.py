@@ -50,3 +50,27 @@ def test_the_onpolicy_plan_lists_every_stage(tmp_path, shared_data):
     assert ids.index("mine-s1-all_correct-seed1") < ids.index("eval-s1-all_correct-seed1-heldout_onpolicy")
     assert ids.index("s2-onpolicy_edit-seed3") < ids.index("s2-onpolicy_key_dpo-seed1")
     assert not (tmp_path / "results").exists()  # a dry run writes nothing there
+
+
+def test_results_carried_to_a_fresh_machine_show_as_done(tmp_path, shared_data):
+    """A committed results folder, a new machine, the same --out: the dry run
+    shows the finished stages as done (their fingerprints name the work
+    folder's data, which the dry run prepares as the run would)."""
+    import shutil
+
+    from edit_plugin.files.jsonl import write_json, write_records
+
+    plan = load_plan(ROOT / "experiments" / "cpu_onpolicy.yml")
+    work, results = tmp_path / "run", tmp_path / "results"
+    first = ExperimentRunner(plan, work, results_dir=results, stream=io.StringIO())
+    first.prepare(dry_run=True)
+    stage = first.stages["eval-s1-all_correct-seed1-ind"]
+    write_records(first.outcome_file(stage.model, stage.benchmark), [{"question_id": 0, "correct": True}])
+    write_json(first._record(stage), {"fingerprint": first.fingerprint(stage)})
+    shutil.rmtree(work)  # the machine is gone; the results were committed
+
+    out = io.StringIO()
+    ExperimentRunner(plan, work, results_dir=results, stream=out).dry_run()
+    text = out.getvalue()
+    assert "eval-s1-all_correct-seed1-ind (done)" in text
+    assert "eval-s1-all_correct-seed2-ind (to run)" in text

@@ -271,9 +271,11 @@ class ExperimentRunner:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            # Data is built to count rows and steps, then thrown away; a run
-            # that exists already keeps its own (its stages' status is shown).
-            folder = self.out / "data" if (self.out / "data" / "summary.json").is_file() else Path(tmp) / "data"
+            # Data is built to count rows and steps, then thrown away. A run
+            # that exists already keeps its own, and so does one whose results
+            # were carried to this machine: their fingerprints name the work
+            # folder's data, so the status shown is checked against it.
+            folder = self.out / "data" if self._resuming() else Path(tmp) / "data"
             try:
                 _, stages = self.prepare(folder, dry_run=True)
             except FileNotFoundError as err:
@@ -299,6 +301,12 @@ class ExperimentRunner:
         self.say(f"{len(stages)} stages, about {_hms(total)} on this machine's defaults "
                  f"({', '.join(f'{k} {v:.0f} s/step' for k, v in DEFAULT_STEP_SECONDS.items())})")
         return stages
+
+    def _resuming(self) -> bool:
+        """Whether some stage of this plan has finished, here or in the results folder."""
+        return ((self.out / "data" / "summary.json").is_file()
+                or any(self.results_dir.glob("outcomes/*/*.json"))
+                or any(self.results_dir.glob("onpolicy/*/summary.json")))
 
     # --- running --------------------------------------------------------------
     def _todo(self, stages: list[Stage]) -> list[Stage]:
