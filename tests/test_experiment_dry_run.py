@@ -44,6 +44,11 @@ def test_the_onpolicy_plan_lists_every_stage(tmp_path, shared_data):
                 "edit_wo_krsl, onpolicy_sft, onpolicy_edit, onpolicy_edit_divergence, onpolicy_key_dpo, "
                 "edit_more_pairs") in text
     assert "at most 360 rows (made by the mine stage), 45 steps" in text
+    # Each stage 2 names the loss its config trains with, overrides included.
+    assert "stage 2 of onpolicy_edit: KRSL on onpolicy pairs (seed 1)" in text
+    assert "stage 2 of onpolicy_edit_divergence: KRSL, key tokens by divergence on onpolicy pairs" in text
+    assert "stage 2 of onpolicy_key_dpo: edit_loss key_dpo on onpolicy pairs" in text
+    assert "stage 2 of onpolicy_sft: SFT on onpolicy pairs" in text
     assert "on ood_bbh; 200 items" in text and "on ind; 400 items" in text
     # The mine stage comes before the evaluations that read its held-out pairs; exploratory conditions last.
     ids = [s.id for s in stages]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from edit_plugin.core.defaults import LOSS_DEFAULTS
 from edit_plugin.core.keysteps import MIN_EDIT
 from edit_plugin.experiment.conditions import DPO, KRSL, ONPOLICY, SFT, Condition
 from edit_plugin.experiment.data import ExperimentData, count_rows
@@ -121,6 +122,17 @@ def stage2_config(plan: Plan, work: Path, data: ExperimentData, c: Condition, se
     return cfg
 
 
+def stage2_label(c: Condition, cfg: dict) -> str:
+    """What stage 2 trains with, read from its config: a condition may swap
+    KRSL's loss (``stage2_overrides: {edit_loss: key_dpo}``) or its key marking."""
+    if c.stage2 != KRSL:
+        return c.stage2.upper()
+    loss = cfg.get("edit_loss", LOSS_DEFAULTS["edit_loss"])
+    label = "KRSL" if loss == LOSS_DEFAULTS["edit_loss"] else f"edit_loss {loss}"
+    marking = cfg.get("edit_key_marking")
+    return f"{label}, key tokens by {marking}" if marking else label
+
+
 def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str,
                  chat_template: bool = True) -> list[Stage]:
     """``chat_template``: whether the student's tokenizer has one (the DPO
@@ -175,8 +187,9 @@ def build_stages(plan: Plan, work: Path, data: ExperimentData, base_model: str,
         if c.stage2:
             model = f"s2-{name}-seed{seed}"
             needs = [s1] + ([mine_id(plan, seed)] if c.pairs == ONPOLICY else [])
-            add(Stage(model, TRAIN, f"stage 2 of {name}: {c.stage2.upper()} on {c.pairs} pairs (seed {seed})",
-                      config=stage2_config(plan, work, data, c, seed, chat_template), loss=c.stage2, model=model,
+            config = stage2_config(plan, work, data, c, seed, chat_template)
+            add(Stage(model, TRAIN, f"stage 2 of {name}: {stage2_label(c, config)} on {c.pairs} pairs (seed {seed})",
+                      config=config, loss=c.stage2, model=model,
                       needs=needs, rows=count_rows(data.pairs(c.pairs, seed)))).serves.append(name)
         add_evals(model, [model], seed)
     if any(not plan.condition(name).trains for name in plan.conditions):
