@@ -52,15 +52,17 @@ def main(pairs_file: str, model_dirs: list[str]) -> None:
             ids, end, second = list_decisions(tokenizer, pair)
             if end is None:
                 continue
+            # Only the two positions read are projected onto the vocabulary.
+            read = torch.tensor([end - 1, (second or end) - 1])
             with torch.no_grad():
-                probs = model(torch.tensor([ids])).logits[0].softmax(-1)
+                at_end, at_second = model(torch.tensor([ids]), logits_to_keep=read).logits[0].softmax(-1)
             stop = ids[end]
             n_end += 1
-            ends += bool(probs[end - 1, stop] > probs[end - 1, dash])
-            p_end += probs[end - 1, stop].item()
+            ends += bool(at_end[stop] > at_end[dash])
+            p_end += at_end[stop].item()
             if second is not None:
                 n_on += 1
-                goes_on += bool(probs[second - 1, dash] > probs[second - 1, stop])
+                goes_on += bool(at_second[dash] > at_second[stop])
         print(f"{path}: ends the list {ends}/{n_end} (mean P(end) {p_end / n_end:.3f}); "
               f"goes on after the first item {goes_on}/{n_on}", flush=True)
 
