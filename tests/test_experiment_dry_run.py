@@ -79,3 +79,34 @@ def test_results_carried_to_a_fresh_machine_show_as_done(tmp_path, shared_data):
     text = out.getvalue()
     assert "eval-s1-all_correct-seed1-ind (done)" in text
     assert "eval-s1-all_correct-seed2-ind (to run)" in text
+
+
+def test_results_and_work_folder_moved_elsewhere_still_resume(tmp_path, shared_data):
+    """Fingerprints do not name where the work and results folders lie: a
+    committed results folder resumes under any --out and any checkout, and a
+    work folder moved elsewhere keeps its finished training stages."""
+    import shutil
+
+    from edit_plugin.files.jsonl import write_json, write_records
+
+    plan = load_plan(ROOT / "experiments" / "cpu_onpolicy.yml")
+    first = ExperimentRunner(plan, tmp_path / "run", results_dir=tmp_path / "results", stream=io.StringIO())
+    first.prepare()
+    stage = first.stages["eval-s1-all_correct-seed1-ind"]
+    write_records(first.outcome_file(stage.model, stage.benchmark), [{"question_id": 0, "correct": True}])
+    write_json(first._record(stage), {"fingerprint": first.fingerprint(stage)})
+    write_json(first.marker("s1-all_correct-seed2"), {"fingerprint": first.fingerprint(first.stages["s1-all_correct-seed2"])})
+    shutil.move(tmp_path / "results", tmp_path / "checkout" / "results")
+    shutil.move(tmp_path / "run", tmp_path / "disk" / "run")
+
+    out = io.StringIO()
+    ExperimentRunner(plan, tmp_path / "disk" / "run", results_dir=tmp_path / "checkout" / "results",
+                     stream=out).dry_run()
+    text = out.getvalue()
+    assert "eval-s1-all_correct-seed1-ind (done)" in text
+    assert "s1-all_correct-seed2 (done)" in text
+    assert "eval-s1-all_correct-seed2-ind (to run)" in text
+    # A fresh work folder elsewhere: the committed evaluation is still done.
+    out = io.StringIO()
+    ExperimentRunner(plan, tmp_path / "elsewhere", results_dir=tmp_path / "checkout" / "results", stream=out).dry_run()
+    assert "eval-s1-all_correct-seed1-ind (done)" in out.getvalue()

@@ -8,8 +8,9 @@ evaluation leaves its outcome file in the results folder
 fingerprint of the model and of what was scored. Started again with the same
 command, a killed run skips what is finished and redoes only the stage it
 was in. A model is trained only while one of its evaluations is missing, so a
-results folder carried to a fresh machine (say, committed) resumes there
-without training finished models again. A finished stage or evaluation whose
+results folder carried to a fresh machine (say, committed) resumes there,
+under any work folder, without training finished models again (fingerprints
+name folders by placeholder: `fingerprint.relocated`). A finished stage or evaluation whose
 fingerprint no longer matches the plan is an error, never a silent mix of
 two plans. A merged model counts only with its completion marker, written
 after its weights; every path written or removed is checked to lie in the
@@ -19,7 +20,6 @@ evaluation through the environment and are masked where they are written.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
@@ -32,6 +32,7 @@ from edit_plugin.axolotl_runner import run_axolotl
 from edit_plugin.eval_sets.source import use_data_beside_checkout
 from edit_plugin.experiment import evaluate
 from edit_plugin.experiment.data import ExperimentData, count_rows, file_digest, prepare_data, training_questions
+from edit_plugin.experiment.fingerprint import digest, relocated
 from edit_plugin.experiment.paths import OutsideFolderError, inside
 from edit_plugin.experiment.plan import Plan, masked_plan_text
 from edit_plugin.experiment.results import write_results
@@ -39,9 +40,9 @@ from edit_plugin.experiment.stages import (EVAL, MINE, ONPOLICY_PAIRS, PAIR_BENC
                                           TEACHER_MODEL, TRAIN, Stage, build_stages, merged_model)
 from edit_plugin.files.jsonl import write_json, write_records
 from edit_plugin.model_args import ModelArgsError, mask, resolve
+from edit_plugin.text.schema import iter_records
 
 # Seconds per training step / per scored question before anything is measured
-from edit_plugin.text.schema import iter_records
 # (2-core CPU, SmolLM2-135M, LoRA): only for the first time estimates.
 DEFAULT_STEP_SECONDS = {"sft": 10.0, "krsl": 20.0, "dpo": 20.0}
 DEFAULT_ITEM_SECONDS = {"questions": 1.0, "lm_eval": 1.2, TEACHER_FORCED: 0.1}
@@ -57,10 +58,6 @@ TEACHER_ARGS_ENV = "EDIT_COT_TEACHER_MODEL_ARGS"
 
 class ExperimentError(RuntimeError):
     pass
-
-
-def digest(payload) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def resolve_base_model(plan: Plan) -> str:
@@ -222,13 +219,13 @@ class ExperimentRunner:
             return self._fingerprints[stage.id]
         if stage.kind == TRAIN:
             data_file = Path(stage.config["datasets"][0]["path"])
-            value = digest({"config": stage.config, "data": file_digest(data_file),
-                            "parents": [self.fingerprint(self.stages[n]) for n in stage.needs]})
+            payload = {"config": stage.config, "data": file_digest(data_file),
+                       "parents": [self.fingerprint(self.stages[n]) for n in stage.needs]}
         elif stage.kind == MINE:
             from dataclasses import asdict
 
-            value = digest({"model": self.fingerprint(self.stages[stage.model]), "onpolicy": asdict(self.plan.onpolicy),
-                            "seed": stage.seed, "excluded": file_digest(self.data.question_keys)})
+            payload = {"model": self.fingerprint(self.stages[stage.model]), "onpolicy": asdict(self.plan.onpolicy),
+                       "seed": stage.seed, "excluded": file_digest(self.data.question_keys)}
         else:
             if stage.model in self.stages:
                 model = self.fingerprint(self.stages[stage.model])
@@ -244,9 +241,16 @@ class ExperimentRunner:
                 scored = ({"lm_eval": bench.lm_eval, "limit": bench.limit} if bench.kind == "lm_eval"
                           else {"questions": file_digest(self.data.questions(bench.name))})
                 scored["max_new_tokens"] = self.plan.max_new_tokens
-            value = digest({"model": model, "scored": scored})
-        self._fingerprints[stage.id] = value
+            payload = {"model": model, "scored": scored}
+        value = self._fingerprints[stage.id] = digest(relocated(payload, self._roots()))
         return value
+
+    def _roots(self) -> dict[str, str]:
+        """The folders a fingerprint names by placeholder, not by where they lie."""
+        roots = {str(self.out): "<work>", str(self.data.folder): "<work>/data", str(self.results_dir): "<results>"}
+        if self.plan.base_model == "embedded":  # a folder in each user's cache
+            roots[self.base_model] = "<embedded student>"
+        return roots
 
     def _record(self, stage: Stage) -> Path:
         """Where a finished stage's fingerprint is kept."""
@@ -271,13 +275,11 @@ class ExperimentRunner:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            # Data is built to count rows and steps, then thrown away. A run
-            # that exists already keeps its own, and so does one whose results
-            # were carried to this machine: their fingerprints name the work
-            # folder's data, so the status shown is checked against it.
-            folder = self.out / "data" if self._resuming() else Path(tmp) / "data"
+            # Data is built to count rows and steps, then thrown away; the
+            # status shown is still checked against finished stages, since
+            # fingerprints name the data folder by placeholder.
             try:
-                _, stages = self.prepare(folder, dry_run=True)
+                _, stages = self.prepare(Path(tmp) / "data", dry_run=True)
             except FileNotFoundError as err:
                 raise ExperimentError(str(err)) from None
             items = {s.id: self._items(s) for s in stages}
@@ -301,12 +303,6 @@ class ExperimentRunner:
         self.say(f"{len(stages)} stages, about {_hms(total)} on this machine's defaults "
                  f"({', '.join(f'{k} {v:.0f} s/step' for k, v in DEFAULT_STEP_SECONDS.items())})")
         return stages
-
-    def _resuming(self) -> bool:
-        """Whether some stage of this plan has finished, here or in the results folder."""
-        return ((self.out / "data" / "summary.json").is_file()
-                or any(self.results_dir.glob("outcomes/*/*.json"))
-                or any(self.results_dir.glob("onpolicy/*/summary.json")))
 
     # --- running --------------------------------------------------------------
     def _todo(self, stages: list[Stage]) -> list[Stage]:
